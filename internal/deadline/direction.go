@@ -1,0 +1,192 @@
+package deadline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/anyio-go/anyio/stream"
+)
+
+// Direction is one direction (receiving or sending) of a socket. It admits
+// one call at a time into the kernel and maps that call's context onto the
+// socket's read or write deadline, so that a blocked call wakes when its
+// context ends.
+//
+// The kernel side is serialised anyway (the runtime's poller lets one reader
+// and one writer at a time into a descriptor), so the slot costs no
+// parallelism; what it buys is that the socket-wide deadline always belongs
+// to exactly one call.
+//
+// A context's end, by cancellation or by its deadline, is watched with
+// context.AfterFunc, which then moves the socket deadline into the past. The
+// context's own deadline is not copied onto the socket: waking only through
+// the AfterFunc guarantees that ctx.Err() is set by the time the call
+// returns. The registration is kept after the call ends and reused while
+// later calls bring a context with the same Done channel, so a long-lived
+// context costs no allocation per call; between calls it is disarmed and a
+// late cancellation does nothing.
+//
+// A call is Begin, then the kernel call (repeated while Retry says so), then
+// End. A Direction must not be copied once used.
+type Direction struct {
+	slot        chan struct{} // capacity 1; holds a token while a call is inside
+	setDeadline func(time.Time) error
+
+	mu      sync.Mutex // guards the fields below and every deadline change
+	closed  bool
+	done    <-chan struct{} // Done channel the registration watches
+	stop    func() bool     // cancels the registration
+	gen     uint64          // identifies the current registration
+	armed   bool            // a call with context done is inside
+	expired bool            // the socket deadline is in the past
+}
+
+// NewDirection returns a Direction that moves its socket's deadline with
+// setDeadline (the conn's SetReadDeadline or SetWriteDeadline).
+func NewDirection(setDeadline func(time.Time) error) Direction {
+	return Direction{slot: make(chan struct{}, 1), setDeadline: setDeadline}
+}
+
+// Begin takes the slot and arms the wake-up for ctx. It fails with ctx's
+// error when ctx is already done or ends while waiting for the slot, and
+// with stream.ErrClosed when closing is closed before the slot is free or
+// the Direction is closed. A call whose ctx never ends is let in without
+// looking at Close (the kernel call then reports the closed socket), so
+// callers check their own closed state first. Every successful Begin is
+// paired with End.
+func (d *Direction) Begin(ctx context.Context, closing <-chan struct{}) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case d.slot <- struct{}{}:
+	default:
+		select {
+		case d.slot <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-closing:
+			return stream.ErrClosed
+		}
+	}
+	done := ctx.Done()
+	if done == nil && !d.expired {
+		// Fast path: a context that never ends, on a socket without an
+		// expired deadline. Only the slot holder changes expired while
+		// no call is armed, so reading it here is safe. A closed socket
+		// is reported by the kernel call itself.
+		return nil
+	}
+	if err := d.arm(ctx, done); err != nil {
+		d.End()
+		return err
+	}
+	return nil
+}
+
+// arm registers ctx's end (unless the current registration already watches
+// its Done channel), marks the call armed and clears an expired deadline.
+func (d *Direction) arm(ctx context.Context, done <-chan struct{}) error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return stream.ErrClosed
+	}
+	if done != nil {
+		if done != d.done {
+			d.register(ctx, done)
+		}
+		d.armed = true
+	}
+	d.clear()
+	d.mu.Unlock()
+	// An end that came after the first check but before the call was
+	// armed found nothing to wake; look once more.
+	if done != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// register replaces the registration by one for ctx. d.mu is held.
+func (d *Direction) register(ctx context.Context, done <-chan struct{}) {
+	if d.stop != nil {
+		d.stop()
+	}
+	d.gen++
+	gen := d.gen
+	d.done = done
+	d.stop = context.AfterFunc(ctx, func() { d.wake(gen) })
+}
+
+// wake runs when a watched context ends: if a call is inside with that
+// context, it expires the deadline so the call returns at once.
+func (d *Direction) wake(gen uint64) {
+	d.mu.Lock()
+	if d.armed && d.gen == gen && !d.closed {
+		// An error means the socket is closed, which the call reports.
+		_ = d.setDeadline(Past)
+		d.expired = true
+	}
+	d.mu.Unlock()
+}
+
+// clear removes an expired deadline. d.mu is held, or the caller is the
+// unarmed slot holder.
+func (d *Direction) clear() {
+	if d.expired {
+		_ = d.setDeadline(time.Time{})
+		d.expired = false
+	}
+}
+
+// End disarms the call and frees the slot for the next one. Only the slot
+// holder writes armed, so it may read it without the lock.
+func (d *Direction) End() {
+	if d.armed {
+		d.mu.Lock()
+		d.armed = false
+		d.mu.Unlock()
+	}
+	<-d.slot
+}
+
+// Retry decides what a call does after the kernel reported err. It returns
+// ctx's error when err is the wake-up of an ended ctx, nil when it was a
+// stray deadline (the call should try again; the deadline is now cleared),
+// and err itself otherwise.
+func (d *Direction) Retry(ctx context.Context, err error) error {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	// Someone else set a deadline (through the raw socket, say): the
+	// context alone decides when this call ends.
+	d.mu.Lock()
+	if !d.closed {
+		_ = d.setDeadline(time.Time{})
+		d.expired = false
+	}
+	d.mu.Unlock()
+	return nil
+}
+
+// Close drops the registration; calls that arm afterwards fail with
+// stream.ErrClosed, and a context that ends later no longer touches the
+// socket. It is idempotent. Close does not close the socket; the caller
+// does, which wakes a call inside.
+func (d *Direction) Close() {
+	d.mu.Lock()
+	d.closed = true
+	if d.stop != nil {
+		d.stop()
+		d.stop = nil
+	}
+	d.done = nil
+	d.mu.Unlock()
+}

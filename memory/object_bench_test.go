@@ -1,0 +1,183 @@
+package memory_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/anyio-go/anyio/memory"
+)
+
+// benchSizes are the buffer sizes the object-stream benchmarks run with.
+var benchSizes = []struct {
+	name string
+	size int
+}{
+	{"rendezvous", 0},
+	{"buffer64", 64},
+	{"unbounded", memory.Unbounded},
+}
+
+// chanSize is the channel capacity that stands in for a buffer size: an
+// unbounded stream is compared with a channel large enough that the producer
+// never waits.
+func chanSize(size, n int) int {
+	if size == memory.Unbounded {
+		return min(n+1, 1<<20)
+	}
+	return size
+}
+
+// BenchmarkSPSC moves b.N ints from one goroutine to another through an
+// object stream and through a channel, with a context that never ends
+// ("background") and with a cancellable one (the channel then selects on
+// ctx.Done() as well, which is what a ctx-aware channel loop costs).
+func BenchmarkSPSC(b *testing.B) {
+	for _, bs := range benchSizes {
+		b.Run(bs.name+"/memory", func(b *testing.B) { benchObjectSPSC(b, bs.size, context.Background()) })
+		b.Run(bs.name+"/memory-ctx", func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			benchObjectSPSC(b, bs.size, ctx)
+		})
+		b.Run(bs.name+"/chan", func(b *testing.B) { benchChanSPSC(b, chanSize(bs.size, b.N)) })
+		b.Run(bs.name+"/chan-ctx", func(b *testing.B) { benchChanSelectSPSC(b, chanSize(bs.size, b.N)) })
+	}
+}
+
+func benchObjectSPSC(b *testing.B, size int, ctx context.Context) {
+	b.ReportAllocs()
+	s, r := memory.NewObjectStream[int](size)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, err := r.Receive(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.Send(ctx, i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.Close()
+	<-done
+	b.StopTimer()
+	r.Close()
+}
+
+func benchChanSPSC(b *testing.B, size int) {
+	b.ReportAllocs()
+	ch := make(chan int, size)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range ch {
+		}
+	}()
+	b.ResetTimer()
+	for i := range b.N {
+		ch <- i
+	}
+	close(ch)
+	<-done
+}
+
+func benchChanSelectSPSC(b *testing.B, size int) {
+	b.ReportAllocs()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := make(chan int, size)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case _, ok := <-ch:
+				if !ok {
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	b.ResetTimer()
+	for i := range b.N {
+		select {
+		case ch <- i:
+		case <-ctx.Done():
+			b.Fatal(ctx.Err())
+		}
+	}
+	close(ch)
+	<-done
+}
+
+// BenchmarkMPMC moves b.N ints from 4 producers to 4 consumers through a
+// stream with a 64-item buffer and through a channel of the same capacity.
+func BenchmarkMPMC(b *testing.B) {
+	const producers, consumers, size = 4, 4, 64
+	b.Run("memory", func(b *testing.B) {
+		b.ReportAllocs()
+		ctx := context.Background()
+		s, r := memory.NewObjectStream[int](size)
+		var recv sync.WaitGroup
+		for range consumers {
+			rc, _ := r.Clone()
+			recv.Go(func() {
+				defer rc.Close()
+				for {
+					if _, err := rc.Receive(ctx); err != nil {
+						return
+					}
+				}
+			})
+		}
+		b.ResetTimer()
+		var send sync.WaitGroup
+		for p := range producers {
+			sc, _ := s.Clone()
+			send.Go(func() {
+				defer sc.Close()
+				for i := p; i < b.N; i += producers {
+					if err := sc.Send(ctx, i); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		s.Close()
+		send.Wait()
+		recv.Wait()
+		b.StopTimer()
+		r.Close()
+	})
+	b.Run("chan", func(b *testing.B) {
+		b.ReportAllocs()
+		ch := make(chan int, size)
+		var recv sync.WaitGroup
+		for range consumers {
+			recv.Go(func() {
+				for range ch {
+				}
+			})
+		}
+		b.ResetTimer()
+		var send sync.WaitGroup
+		for p := range producers {
+			send.Go(func() {
+				for i := p; i < b.N; i += producers {
+					ch <- i
+				}
+			})
+		}
+		send.Wait()
+		close(ch)
+		recv.Wait()
+	})
+}
