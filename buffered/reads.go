@@ -178,29 +178,26 @@ func (r *Receiver) ReceiveUntilView(ctx context.Context, delim []byte, maxBytes 
 	if v, ok := r.record(delim, maxBytes); ok {
 		// Fast path: the record is buffered. Nothing here can panic, so
 		// the slot is released without a defer.
+		r.guard.Release()
 		return v, nil
 	}
 	defer r.guard.Release()
 	return r.untilMore(ctx, delim, maxBytes)
 }
 
-// until is ReceiveUntilView for the holder of the receive slot.
-func (r *Receiver) until(ctx context.Context, delim []byte, maxBytes int) ([]byte, error) {
-	if v, ok := r.record(delim, maxBytes); ok {
-		return v, nil
-	}
-	return r.untilMore(ctx, delim, maxBytes)
-}
-
 // record consumes the next record and its delimiter, and returns the record
 // as a view, when the delimiter lies within the first maxBytes buffered
-// bytes. It never reads from the transport.
+// bytes. It never reads from the transport; untilMore takes over when it
+// finds nothing. It is the whole of the fast path of ReceiveUntil and is
+// kept to one call deep: a call costs a tenth of the time of a short line.
 func (r *Receiver) record(delim []byte, maxBytes int) ([]byte, bool) {
-	if len(delim) == 1 {
-		return r.recordByte(delim[0], maxBytes)
-	}
 	window := r.buf[r.r : r.r+min(r.w-r.r, maxBytes)]
-	i := bytes.Index(window, delim)
+	var i int
+	if len(delim) == 1 {
+		i = bytes.IndexByte(window, delim[0])
+	} else {
+		i = bytes.Index(window, delim)
+	}
 	if i < 0 {
 		return nil, false
 	}
@@ -208,20 +205,8 @@ func (r *Receiver) record(delim []byte, maxBytes int) ([]byte, bool) {
 	return window[:i:i], true
 }
 
-// recordByte is record for a one-byte delimiter, the common case, small
-// enough to inline into the loops that split lines.
-func (r *Receiver) recordByte(delim byte, maxBytes int) ([]byte, bool) {
-	window := r.buf[r.r : r.r+min(r.w-r.r, maxBytes)]
-	i := bytes.IndexByte(window, delim)
-	if i < 0 {
-		return nil, false
-	}
-	r.consume(i + 1)
-	return window[:i:i], true
-}
-
-// untilMore finishes a ReceiveUntil whose delimiter is not within the
-// buffered bytes, as record found: it reads from the transport while fewer
+// untilMore finishes a ReceiveUntil whose delimiter record did not find
+// within the buffered bytes: it reads from the transport while fewer
 // than maxBytes bytes are buffered. Only the bytes that arrive are searched,
 // along with the last len(delim)-1 bytes before them, which may start a
 // delimiter that the new bytes complete.

@@ -288,3 +288,44 @@ func TestTransportErrorsPassThrough(t *testing.T) {
 	assert.ErrorIs(t, err, boom)
 	assert.Equal(t, "ab", string(r.Buffered()))
 }
+
+// panicky is a transport whose first Receive panics; later ones deliver
+// "0123456789\n" and then end.
+type panicky struct {
+	panicked bool
+	data     []byte
+}
+
+func (p *panicky) Receive(_ context.Context, b []byte) (int, error) {
+	if !p.panicked {
+		p.panicked = true
+		panic("panicky: transport failure")
+	}
+	if len(p.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, p.data)
+	p.data = p.data[n:]
+	return n, nil
+}
+
+func (p *panicky) Close() error { return nil }
+
+// A read whose transport panics gives the receive slot back as the panic
+// unwinds, so that a caller that recovers can go on reading.
+func TestTransportPanicReleasesSlot(t *testing.T) {
+	reads := blockingReads()
+	reads["SplitSeq"] = func(ctx context.Context, r *Receiver) error {
+		for _, err := range r.SplitSeq(ctx, []byte("\n"), 100) {
+			return err
+		}
+		return nil
+	}
+	for name, read := range reads {
+		t.Run(name, func(t *testing.T) {
+			r := NewReceiver(&panicky{data: []byte("0123456789\n")})
+			assert.Panics(t, func() { _ = read(bg, r) })
+			assert.NoError(t, read(bg, r), "the slot is free again")
+		})
+	}
+}

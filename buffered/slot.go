@@ -30,8 +30,10 @@ type Slot struct {
 // While the Slot is held, r's own reads return stream.ErrBusy, and Feed and
 // Buffered panic; use the Slot's methods.
 func (r *Receiver) Acquire(ctx context.Context) (Slot, error) {
-	if err := r.begin(ctx, "acquire"); err != nil {
-		return Slot{}, err
+	if ctx.Err() != nil || !r.enter() {
+		if err := r.begin(ctx, "acquire"); err != nil {
+			return Slot{}, err
+		}
 	}
 	return Slot{r}, nil
 }
@@ -69,7 +71,11 @@ func (s Slot) ReceiveUntilView(ctx context.Context, delim []byte, maxBytes int) 
 	if s.r.closed.Load() {
 		return nil, opError(opReceiveUntil, stream.ErrClosed)
 	}
-	return s.r.until(ctx, delim, max(maxBytes, 0))
+	maxBytes = max(maxBytes, 0)
+	if v, ok := s.r.record(delim, maxBytes); ok {
+		return v, nil
+	}
+	return s.r.untilMore(ctx, delim, maxBytes)
 }
 
 // Buffered is Receiver.Buffered on the held slot: a copy of the bytes
@@ -79,3 +85,22 @@ func (s Slot) Buffered() []byte { return s.r.buffered() }
 // BufferedLen returns how many bytes are buffered and not yet consumed;
 // a read of that many bytes is served without touching the transport.
 func (s Slot) BufferedLen() int { return s.r.w - s.r.r }
+
+// BufferedView is Buffered without the copy: the bytes buffered and not yet
+// consumed, as a view of r's buffer, empty when there are none. It never
+// reads from the transport and consumes nothing. Together with Discard it
+// lets a protocol layer decode a message that is already buffered in one
+// step, without a read call per field. The view is valid, like the views
+// the reads return, until the next read or Discard on the slot; its
+// capacity equals its length.
+func (s Slot) BufferedView() []byte { return s.r.buf[s.r.r:s.r.w:s.r.w] }
+
+// Discard consumes the first n buffered bytes, as a read of n bytes would,
+// without reading from the transport. It panics if n is negative or more
+// than BufferedLen.
+func (s Slot) Discard(n int) {
+	if n < 0 || n > s.r.w-s.r.r {
+		panic("buffered: Slot.Discard beyond the buffered bytes")
+	}
+	s.r.consume(n)
+}

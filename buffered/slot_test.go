@@ -86,3 +86,55 @@ func TestSlotContextAndClose(t *testing.T) {
 	_, err = r.Acquire(bg)
 	assert.ErrorIs(t, err, stream.ErrClosed)
 }
+
+func TestSlotBufferedViewAndDiscard(t *testing.T) {
+	src := script("more")
+	r := NewReceiver(src)
+	slot, err := r.Acquire(bg)
+	require.NoError(t, err)
+	assert.Empty(t, slot.BufferedView(), "nothing buffered yet")
+	slot.Release()
+
+	r.Feed([]byte("\x02abcdef"))
+	slot, err = r.Acquire(bg)
+	require.NoError(t, err)
+	defer slot.Release()
+	v := slot.BufferedView()
+	assert.Equal(t, "\x02abcdef", string(v))
+	assert.Equal(t, len(v), cap(v), "appending never writes into the buffer")
+	assert.Equal(t, v, slot.BufferedView(), "BufferedView consumes nothing")
+
+	slot.Discard(1)
+	assert.Equal(t, "abcdef", string(slot.BufferedView()))
+	assert.Panics(t, func() { slot.Discard(7) })
+	assert.Panics(t, func() { slot.Discard(-1) })
+	assert.Equal(t, 6, slot.BufferedLen(), "a refused Discard consumes nothing")
+	p, err := slot.ReceiveExactly(bg, 2)
+	require.NoError(t, err)
+	assert.Equal(t, "ab", string(p))
+	slot.Discard(4)
+	assert.Empty(t, slot.BufferedView())
+	assert.Zero(t, src.calls, "neither reads the transport")
+
+	p, err = slot.ReceiveExactly(bg, 4)
+	require.NoError(t, err)
+	assert.Equal(t, "more", string(p), "the transport follows the discarded bytes")
+}
+
+// A read that finds the slot held fails with ErrBusy whether or not what it
+// asks for is buffered, and consumes nothing.
+func TestSlotExcludesReadsOfBufferedBytes(t *testing.T) {
+	r := NewReceiver(script())
+	r.Feed([]byte("0123456789\nrest"))
+	slot, err := r.Acquire(bg)
+	require.NoError(t, err)
+	for name, read := range blockingReads() {
+		assert.ErrorIs(t, read(bg, r), stream.ErrBusy, name)
+	}
+	assert.Equal(t, 15, slot.BufferedLen())
+	slot.Release()
+	for name, read := range blockingReads() {
+		r.Feed([]byte("0123456789\n"))
+		assert.NoError(t, read(bg, r), name)
+	}
+}

@@ -72,6 +72,14 @@ func (f *framer) breakReceive(cause error) error {
 	return f.recvErr
 }
 
+// enterSend takes the send slot if the stream is open for sending and no
+// other Send holds the slot. Sends call it, after checking ctx, on their
+// fast path, where it inlines; when either check fails, beginSend tells why.
+// The caller still checks sendErr.
+func (f *framer) enterSend() bool {
+	return !f.closed.Load() && !f.writeClosed.Load() && f.send.TryAcquire()
+}
+
 // beginSend checks that a Send may start and takes the send slot; the
 // caller releases it.
 func (f *framer) beginSend(ctx context.Context) error {
@@ -96,10 +104,15 @@ func (f *framer) beginSend(ctx context.Context) error {
 // send side is broken from then on. Only a refusal that sent nothing
 // (another sender busy on the transport) leaves it intact.
 func (f *framer) write(ctx context.Context, p []byte) error {
-	err := f.out.Send(ctx, p)
-	if err == nil {
-		return nil
+	if err := f.out.Send(ctx, p); err != nil {
+		return f.sendFailed(err)
 	}
+	return nil
+}
+
+// sendFailed records what a failed transport Send means for the framing
+// and returns the error for the caller.
+func (f *framer) sendFailed(err error) error {
 	if !errors.Is(err, stream.ErrBusy) {
 		f.sendErr = stream.Broken(err)
 	}

@@ -119,7 +119,37 @@ func (f *frameStream) Receive(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p := f.bufferedFrame(slot); p != nil {
+		// Fast path: nothing in it can panic, so no defer is needed.
+		slot.Release()
+		return p, nil
+	}
 	defer slot.Release()
+	return f.receive(ctx, slot)
+}
+
+// bufferedFrame decodes a whole frame, header and payload, from the bytes
+// already buffered, in one step and without reading the transport. It
+// returns nil when the frame is not wholly buffered (or its header is
+// already consumed, or announces too much): receive deals with those.
+func (f *frameStream) bufferedFrame(slot buffered.Slot) []byte {
+	b := slot.BufferedView()
+	if f.pending >= 0 || len(b) < f.headerSize {
+		return nil
+	}
+	n := f.decodeLength(b[:f.headerSize])
+	if n > uint64(f.maxSize) || n > uint64(len(b)-f.headerSize) {
+		return nil
+	}
+	p := make([]byte, n) // not nil, even for an empty frame
+	copy(p, b[f.headerSize:])
+	slot.Discard(f.headerSize + int(n))
+	return p
+}
+
+// receive reads the frame that bufferedFrame could not, through the
+// transport, resuming after a header consumed by a cancelled Receive.
+func (f *frameStream) receive(ctx context.Context, slot buffered.Slot) ([]byte, error) {
 	if f.pending < 0 {
 		if err := f.receiveHeader(ctx, slot); err != nil {
 			return nil, err
@@ -209,10 +239,16 @@ func (f *frameStream) encodeLength(h []byte, n int) {
 
 // Send sends p as one frame; see LengthPrefixed.
 func (f *frameStream) Send(ctx context.Context, p []byte) error {
-	if err := f.beginSend(ctx); err != nil {
-		return err
+	if ctx.Err() != nil || !f.enterSend() {
+		// Slow path: beginSend says why, or takes the slot if it came free.
+		if err := f.beginSend(ctx); err != nil {
+			return err
+		}
+	} else if f.sendErr != nil {
+		f.send.Release()
+		return f.fail(opSend, f.sendErr)
 	}
-	defer f.send.Release()
+	defer f.send.Release() // kept: the transport's Send may panic
 	if len(p) > f.maxSize {
 		return f.fail(opSend, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrFrameTooLarge, len(p), f.maxSize))
 	}
@@ -231,5 +267,8 @@ func (f *frameStream) Send(ctx context.Context, p []byte) error {
 	buf := f.sendBuf[:total]
 	f.encodeLength(buf, len(p))
 	copy(buf[f.headerSize:], p)
-	return f.write(ctx, buf)
+	if err := f.out.Send(ctx, buf); err != nil { // f.write, without the call
+		return f.sendFailed(err)
+	}
+	return nil
 }

@@ -230,3 +230,48 @@ func TestFramesUseAfterClose(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "hooked", v)
 }
+
+// Frames that arrive together are decoded from the buffer, header and
+// payload in one step; the header options and the limit apply there too.
+func TestFramesDecodedFromOneChunk(t *testing.T) {
+	for _, opts := range [][]FrameOption{nil, {LittleEndian()}, {HeaderSize(1)}, {HeaderSize(2), LittleEndian()}, {HeaderSize(8)}} {
+		frames := [][]byte{[]byte("one"), {}, bytes.Repeat([]byte("x"), 200), []byte("last")}
+		w, r := pipe(t, 1<<12)
+		enc := LengthPrefixed(w, opts...)
+		for _, f := range frames {
+			require.NoError(t, enc.Send(bg, f))
+		}
+		require.NoError(t, enc.CloseWrite())
+		wire := readAll(t, r)
+
+		a, b := pipe(t, 1<<12)
+		require.NoError(t, a.Send(bg, wire), "all frames in one chunk")
+		require.NoError(t, a.CloseWrite())
+		fb := LengthPrefixed(b, opts...)
+		for _, want := range frames {
+			got, err := fb.Receive(bg)
+			require.NoError(t, err)
+			assert.NotNil(t, got, "an empty frame is an empty slice, not nil")
+			assert.Equal(t, want, got)
+		}
+		_, err := fb.Receive(bg)
+		assert.Equal(t, io.EOF, err)
+	}
+}
+
+func TestFramesOversizedFrameRejectedWhenBuffered(t *testing.T) {
+	a, b := pipe(t, 1<<10)
+	wire := []byte{0, 0, 0, 1, 'z'}
+	wire = append(wire, 0, 0, 0, 11)
+	wire = append(wire, "0123456789a"...)
+	require.NoError(t, a.Send(bg, wire), "the second frame is buffered by the first Receive")
+	fb := LengthPrefixed(b, MaxFrameSize(10))
+	got, err := fb.Receive(bg)
+	require.NoError(t, err)
+	assert.Equal(t, "z", string(got))
+	_, err = fb.Receive(bg)
+	require.ErrorIs(t, err, ErrFrameTooLarge)
+	assert.ErrorIs(t, err, stream.ErrBroken)
+	_, again := fb.Receive(bg)
+	assert.Equal(t, err, again, "the receive side stays broken")
+}

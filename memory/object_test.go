@@ -590,6 +590,41 @@ func TestRingWrapsAndResizesInOrder(t *testing.T) {
 	require.Equal(t, next, want)
 }
 
+func TestShrinkingRingReusesItsStorage(t *testing.T) {
+	r := ring[*int]{shrink: true}
+	const burst = 1000
+	for i := range burst {
+		r.push(&i)
+	}
+	peak := r.store // held here, so the garbage collector keeps it
+	for range burst {
+		r.pop()
+	}
+	require.Less(t, len(r.items), len(peak.items), "the ring did not shrink")
+	for i, p := range peak.items {
+		require.Nil(t, p, "given-up storage keeps item %d alive", i)
+	}
+	for i := range burst {
+		r.push(&i)
+	}
+	assert.Same(t, peak, r.store, "the same burst again allocated new storage")
+}
+
+func TestRingSparesDoNotPinMemory(t *testing.T) {
+	r := ring[int]{shrink: true}
+	for i := range 1000 {
+		r.push(i)
+	}
+	for r.len() > 0 {
+		r.pop()
+	}
+	require.NotNil(t, r.spares)
+	runtime.GC()
+	for k, p := range r.spares {
+		assert.Nil(t, p.Value(), "spare of size %d survived a collection", 1<<k)
+	}
+}
+
 func TestManyProducersManyConsumers(t *testing.T) {
 	for _, size := range []int{0, 3, Unbounded} {
 		s, r := NewObjectStream[int](size)

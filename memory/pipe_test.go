@@ -92,6 +92,60 @@ func TestBufferedSendReturnsOnceBuffered(t *testing.T) {
 	assert.Equal(t, data[24:], receiveN(t, b, 16))
 }
 
+func TestLargeSendToWaitingReceiver(t *testing.T) {
+	a, b := NewBytePipe(64 << 10)
+	defer a.Close()
+	defer b.Close()
+	data := make([]byte, directSend+1000)
+	for i := range data {
+		data[i] = byte(i % 251)
+	}
+	got := make(chan []byte, 1)
+	go func() { got <- receiveN(t, b, 10) }()
+	pendingReceive(t, a.out)
+	// Handed over to the receiver, which takes 10 bytes: the rest fits in
+	// the ring, so Send must return without another Receive.
+	require.NoError(t, a.Send(context.Background(), data))
+	assert.Equal(t, data[:10], await(t, got))
+	assert.Equal(t, data[10:], receiveN(t, b, len(data)-10))
+}
+
+// TestReceiverGivingUpReleasesLargeSend races the end of a waiting
+// Receive's context with a large Send handed over to it: whichever wins,
+// the Send fits in the ring and must return, and no byte is lost.
+func TestReceiverGivingUpReleasesLargeSend(t *testing.T) {
+	data := make([]byte, directSend)
+	for i := range data {
+		data[i] = byte(i % 251)
+	}
+	for range 200 {
+		a, b := NewBytePipe(64 << 10)
+		ctx, cancel := context.WithCancel(context.Background())
+		type res struct {
+			p   []byte
+			err error
+		}
+		recv := make(chan res, 1)
+		go func() {
+			buf := make([]byte, len(data))
+			n, err := b.Receive(ctx, buf)
+			recv <- res{buf[:n], err}
+		}()
+		pendingReceive(t, a.out)
+		sent := sendAsyncBytes(context.Background(), a, data)
+		cancel()
+		require.NoError(t, await(t, sent))
+		first := await(t, recv)
+		if first.err != nil {
+			require.ErrorIs(t, first.err, context.Canceled)
+		}
+		rest := receiveN(t, b, len(data)-len(first.p))
+		require.Equal(t, data, append(first.p, rest...))
+		a.Close()
+		b.Close()
+	}
+}
+
 func TestReceiveReturnsWhatIsThere(t *testing.T) {
 	for _, size := range []int{0, 64} {
 		a, b := NewBytePipe(size)
@@ -342,9 +396,13 @@ func TestCloseWithErrorEdges(t *testing.T) {
 
 // TestBytePipeFullDuplexStress sends random data both ways at once with
 // random send and receive sizes, over a ring small enough to wrap all the
-// time, and over a synchronous pipe.
+// time, over a synchronous pipe, and with sends large enough to be handed
+// straight to a waiting receiver.
 func TestBytePipeFullDuplexStress(t *testing.T) {
-	for _, size := range []int{0, 7, 4096} {
+	for _, tc := range []struct{ size, maxSend int }{
+		{0, 3000}, {7, 3000}, {4096, 3000}, {64 << 10, 3 * directSend},
+	} {
+		size := tc.size
 		a, b := NewBytePipe(size)
 		var wg sync.WaitGroup
 		for dir, ends := range [][2]*BytePipeEnd{{a, b}, {b, a}} {
@@ -356,7 +414,7 @@ func TestBytePipeFullDuplexStress(t *testing.T) {
 			wg.Go(func() {
 				rng := rand.New(rand.NewPCG(1, uint64(dir)))
 				for p := src; len(p) > 0; {
-					k := min(len(p), 1+rng.IntN(3000))
+					k := min(len(p), 1+rng.IntN(tc.maxSend))
 					assert.NoError(t, ends[0].Send(context.Background(), p[:k]))
 					p = p[k:]
 				}

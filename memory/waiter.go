@@ -105,6 +105,16 @@ func (q *waitQueue[T]) resolve(w *waiter[T], err error) {
 // done are resolved on the way with their context's error: they are never
 // handed an item nor asked for one, since their callers have given up.
 func (q *waitQueue[T]) popLive(op string) *waiter[T] {
+	// An empty queue is the common case: small enough to be inlined, this
+	// check keeps a call out of every critical section that finds one.
+	if q.head == nil {
+		return nil
+	}
+	return q.popLiveSlow(op)
+}
+
+// popLiveSlow is popLive for a queue that is not empty.
+func (q *waitQueue[T]) popLiveSlow(op string) *waiter[T] {
 	for w := q.head; w != nil; w = q.head {
 		if err := w.ctx.Err(); err != nil {
 			q.resolve(w, opError(op, err))

@@ -73,6 +73,27 @@ func (s deliversThenTimesOut) Send(ctx context.Context, item int) error {
 	return nil
 }
 
+// deliversCancelledLater reports a cancelled Send as not delivered, but
+// keeps its item and delivers it before the next one.
+type deliversCancelledLater struct {
+	*memory.SendStream[int]
+	kept *int // guarded by the sender's one-Send-at-a-time use in the check
+}
+
+func (s deliversCancelledLater) Send(ctx context.Context, item int) error {
+	if s.kept != nil && *s.kept >= 0 {
+		if err := s.SendStream.Send(context.Background(), *s.kept); err != nil {
+			return err
+		}
+		*s.kept = -1
+	}
+	err := s.SendStream.Send(ctx, item)
+	if err != nil && ctx.Err() != nil {
+		*s.kept = item
+	}
+	return err
+}
+
 // wrapsObjectEOF returns end of stream wrapped.
 type wrapsObjectEOF struct{ *memory.ReceiveStream[int] }
 
@@ -106,6 +127,10 @@ func TestObjectChecksCatchBrokenStreams(t *testing.T) {
 		{"DeliversThenTimesOut", objectMaker(0, func(s *memory.SendStream[int]) stream.ObjectSender[int] {
 			return deliversThenTimesOut{s}
 		}, plainReceiver), []string{"CancelStress"}},
+		{"DeliversCancelledLater", objectMaker(4, func(s *memory.SendStream[int]) stream.ObjectSender[int] {
+			kept := -1
+			return deliversCancelledLater{s, &kept}
+		}, plainReceiver), []string{"CancelBlockedSend"}},
 		{"WrapsEOF", objectMaker(4, plainSender, func(r *memory.ReceiveStream[int]) stream.ObjectReceiver[int] {
 			return wrapsObjectEOF{r}
 		}), []string{"EndOfStream"}},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 
@@ -49,7 +48,7 @@ func (s *breakingSender) Send(ctx context.Context, item int) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("test: send: %w", err)
 	}
-	if err := s.brokenErr(); err != nil {
+	if broken, err := s.brokenErr(); broken {
 		return err
 	}
 	err := s.SendStream.Send(ctx, item)
@@ -69,23 +68,24 @@ func (s *breakingSender) Send(ctx context.Context, item int) error {
 	return fmt.Errorf("test: send: %w", err)
 }
 
-// brokenErr returns what a Send on a broken stream returns, nil when the
-// stream is not broken (or pretends not to be).
-func (s *breakingSender) brokenErr() error {
+// brokenErr reports whether the stream is broken, and what a Send returns
+// then. The faulty breakNotSticky pretends to deliver the item it cannot
+// send.
+func (s *breakingSender) brokenErr() (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken == nil {
-		return nil
+		return false, nil
 	}
 	reported := s.reported
 	s.reported = true
 	switch {
 	case s.fault == breakWithoutBroken:
-		return fmt.Errorf("test: send: %w", s.broken)
+		return true, fmt.Errorf("test: send: %w", s.broken)
 	case s.fault == breakNotSticky && reported:
-		return nil
+		return true, nil
 	}
-	return fmt.Errorf("test: send: %w", stream.Broken(s.broken))
+	return true, fmt.Errorf("test: send: %w", stream.Broken(s.broken))
 }
 
 func breakingMaker(size int, fault breakFault) MakeObjectStreams[int] {
@@ -143,7 +143,3 @@ func TestObjectChecksPassLinesBrokenByCancel(t *testing.T) {
 		})
 	}
 }
-
-// The recorder's log is only for the tests above; make sure it keeps the
-// note the Lines test looks for.
-var _ = strings.Contains

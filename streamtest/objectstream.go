@@ -180,6 +180,19 @@ func (e *objectEnv[T]) blockedSend(s stream.ObjectSender[T], from, limit int) (p
 				e.t.Fatalf("Send of item %d into a stream nobody reads: %v", i, err)
 			}
 		case <-timer.C:
+			// A Send that is merely slow (a loaded machine, a transport
+			// still flushing) returns within a further wait; only one
+			// that stays pending counts as blocked.
+			timer.Reset(2 * e.tm.settle)
+			select {
+			case err := <-sent:
+				cancel()
+				if err != nil {
+					e.t.Fatalf("Send of item %d into a stream nobody reads: %v", i, err)
+				}
+				continue
+			case <-timer.C:
+			}
 			e.onTeardown(cancel)
 			return pendingSend{item: i, done: sent, cancel: cancel}, true
 		}

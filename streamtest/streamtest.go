@@ -140,11 +140,14 @@ type ObjectStreamOptions struct {
 // stream.ErrBroken within a bounded number of items once the receiver
 // closed; closed ends return stream.ErrClosed and Close is idempotent; a
 // done ctx fails Send and Receive without delivering or consuming an item;
-// Receives and Sends cancelled at random never lose, duplicate or reorder an
-// item (the items received are exactly those whose Send returned nil); Close
-// wakes blocked calls; and, when the sender is a stream.ObjectStream,
-// CloseWrite ends the stream for the receiver. Checks that need a Send to
-// block are skipped when the stream accepts 10000 items without one.
+// cancelling a blocked Receive or Send returns the ctx error promptly, and
+// the cancelled Send delivered nothing (or, with SendBreaksOnCancel, later
+// Sends return stream.ErrBroken); Receives and Sends cancelled at random
+// never lose, duplicate or reorder an item (the items received are exactly
+// those whose Send returned nil); Close wakes blocked calls; and, when the
+// sender is a stream.ObjectStream, CloseWrite ends the stream for the
+// receiver. Checks that need a Send to block are skipped when the stream
+// accepts 10000 items without one.
 //
 // item(i) returns the i-th test item; items with different i must differ,
 // and are compared with reflect.DeepEqual.

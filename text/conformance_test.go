@@ -58,12 +58,11 @@ func TestObjectStreamConformance(t *testing.T) {
 	for _, enc := range []encoding.Encoding{unicode.UTF8, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)} {
 		t.Run(encodingLabel(enc), func(t *testing.T) {
 			mk := func(testing.TB) (stream.ObjectSender[string], stream.ObjectReceiver[string], func()) {
-				// The buffer holds every item the suite sends before
-				// reading, so no Send blocks: a cancelled Send leaves
-				// a text stream broken (part of a character may have
-				// gone), and the suite's blocked-Send checks go on
-				// using the stream.
-				a, b := memory.NewBytePipe(1 << 20)
+				// A small buffer, so that Sends block: a cancelled
+				// Send leaves a text stream broken (part of a
+				// character may have gone), which SendBreaksOnCancel
+				// declares.
+				a, b := memory.NewBytePipe(16)
 				s := text.NewStream(a, text.WithEncoding(enc))
 				r := text.NewStream(b, text.WithEncoding(enc), text.WithReadSize(5))
 				return s, &charReceiver{inner: r}, func() { _ = a.Close(); _ = b.Close() }

@@ -81,10 +81,9 @@ func BenchmarkHandshake(b *testing.B) {
 			b.Fatal(err)
 		}
 		l := tls.NewListener(inner, p.serverConfig())
-		defer l.Close()
 		addr := inner.Addrs()[0].String()
 		stop := acceptAndClose(func() (io.Closer, error) { return l.Accept(context.Background()) })
-		defer stop()
+		defer func() { l.Close(); stop() }()
 		ctx := context.Background()
 		cc := p.clientConfig()
 		b.ResetTimer()
@@ -104,10 +103,8 @@ func BenchmarkHandshake(b *testing.B) {
 			b.Fatal(err)
 		}
 		l := ctls.NewListener(inner, p.serverConfig())
-		defer l.Close()
 		addr := inner.Addr().String()
 		var wg sync.WaitGroup
-		defer wg.Wait()
 		stop := acceptAndClose(func() (io.Closer, error) {
 			c, err := l.Accept()
 			if err != nil {
@@ -120,7 +117,7 @@ func BenchmarkHandshake(b *testing.B) {
 			})
 			return io.NopCloser(nil), nil
 		})
-		defer stop()
+		defer func() { l.Close(); stop(); wg.Wait() }()
 		cc := p.clientConfig()
 		b.ResetTimer()
 		for range b.N {
@@ -149,7 +146,8 @@ func BenchmarkHandshake(b *testing.B) {
 }
 
 // acceptAndClose accepts and closes connections in the background until
-// the returned stop is called (after the listener was closed).
+// accept fails; the returned stop waits for that, so call it after closing
+// the listener.
 func acceptAndClose(accept func() (io.Closer, error)) (stop func()) {
 	done := make(chan struct{})
 	go func() {
@@ -194,21 +192,26 @@ func stdlibTCPPair(b *testing.B, p *pki) (*ctls.Conn, *ctls.Conn) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	accepted := make(chan net.Conn, 1)
+	accepted := make(chan *ctls.Conn, 1)
 	go func() {
 		c, err := l.Accept()
 		if err != nil {
-			c = nil
+			accepted <- nil
+			return
 		}
-		accepted <- c
+		s := c.(*ctls.Conn)
+		if s.Handshake() != nil {
+			s = nil
+		}
+		accepted <- s
 	}()
 	c, err := ctls.Dial("tcp", l.Addr().String(), p.clientConfig())
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := (<-accepted).(*ctls.Conn)
-	if err := s.Handshake(); err != nil {
-		b.Fatal(err)
+	s := <-accepted
+	if s == nil {
+		b.Fatal("server handshake failed")
 	}
 	b.Cleanup(func() { c.Close(); s.Close() })
 	return c, s

@@ -17,11 +17,10 @@ import (
 // conformance makes TLS pairs for the conformance suite with one set of
 // certificates and configs.
 type conformance struct {
-	p        *pki
-	client   *ctls.Config
-	server   *ctls.Config
-	opts     []tls.Option
-	pipeSize int
+	p      *pki
+	client *ctls.Config
+	server *ctls.Config
+	opts   []tls.Option
 }
 
 func newConformance(t *testing.T, version uint16, opts ...tls.Option) *conformance {

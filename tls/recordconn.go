@@ -14,10 +14,11 @@ import (
 // recordHeaderLen is the size of a TLS record header: type, version, length.
 const recordHeaderLen = 5
 
-// readAheadSize is how much recordConn asks the transport for at once. One
+// readAheadSize is how much recordConn asks the transport for at once (two
+// full records, allocated on the first read). One
 // transport read usually brings several records, so crypto/tls's
 // record-at-a-time reads cost a copy, not a system call, each.
-const readAheadSize = 16 << 10
+const readAheadSize = 32 << 10
 
 // recordConn is the net.Conn crypto/tls drives, over a stream.ByteStream.
 //
@@ -63,7 +64,9 @@ func newRecordConn(transport stream.ByteStream) *recordConn {
 	}
 }
 
-// Read hands crypto/tls at most the rest of the current record.
+// Read hands crypto/tls at most the rest of the current record. Once the
+// header is in the buffer the whole record goes in one call: crypto/tls then
+// reads each record with one Read instead of two.
 func (c *recordConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -73,14 +76,31 @@ func (c *recordConn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	limit := c.bodyLeft
-	if c.hdrN < recordHeaderLen {
-		limit = recordHeaderLen - c.hdrN
-	}
-	n := copy(p[:min(len(p), limit)], c.buf[c.start:c.end])
-	c.advance(c.buf[c.start : c.start+n])
+	avail := c.buf[c.start:c.end]
+	n := copy(p[:min(len(p), c.recordLeft(avail))], avail)
+	c.advance(avail[:n])
 	c.start += n
 	return n, nil
+}
+
+// recordLeft is how many bytes, from the start of avail, belong to the
+// current record: up to its end when its header is known (in hdr, avail or
+// both), what there is of the header otherwise.
+func (c *recordConn) recordLeft(avail []byte) int {
+	if c.hdrN == recordHeaderLen {
+		return c.bodyLeft
+	}
+	need := recordHeaderLen - c.hdrN
+	if len(avail) < need {
+		return len(avail)
+	}
+	at := func(i int) int {
+		if i < c.hdrN {
+			return int(c.hdr[i])
+		}
+		return int(avail[i-c.hdrN])
+	}
+	return need + (at(3)<<8 | at(4))
 }
 
 // fill reads ahead from the transport into the empty buffer.
@@ -96,16 +116,18 @@ func (c *recordConn) fill() error {
 	return nil
 }
 
-// advance tracks record boundaries over the bytes b just handed out.
+// advance tracks record boundaries over the bytes b just handed out, which
+// never go past the end of the current record.
 func (c *recordConn) advance(b []byte) {
 	if c.hdrN < recordHeaderLen {
-		c.hdrN += copy(c.hdr[c.hdrN:], b)
+		k := copy(c.hdr[c.hdrN:], b)
+		c.hdrN += k
+		b = b[k:]
 		if c.hdrN == recordHeaderLen {
 			c.bodyLeft = int(c.hdr[3])<<8 | int(c.hdr[4])
 		}
-	} else {
-		c.bodyLeft -= len(b)
 	}
+	c.bodyLeft -= len(b)
 	if c.hdrN == recordHeaderLen && c.bodyLeft == 0 {
 		c.hdrN = 0
 	}
@@ -164,6 +186,14 @@ func (c *recordConn) writeContext() context.Context {
 func (c *recordConn) setWriteContext(ctx context.Context) {
 	c.mu.Lock()
 	c.wctx = ctx
+	c.mu.Unlock()
+}
+
+// clearWriteContext ends the operation setWriteContext began: writes from
+// elsewhere (the receiving side) then use context.Background().
+func (c *recordConn) clearWriteContext() {
+	c.mu.Lock()
+	c.wctx = nil
 	c.mu.Unlock()
 }
 

@@ -52,6 +52,10 @@ const closeNotifyTimeout = 250 * time.Millisecond
 // queued). A Send that fails because the transport failed leaves the sending
 // direction broken: every later Send returns stream.ErrBroken. Receive is
 // unaffected by that.
+//
+// Sends under context.Background() go straight to the transport. The first
+// Send under a context that can end starts the stream's writer goroutine;
+// Close (or Unwrap) stops it, so close every Stream.
 type Stream struct {
 	conn      *ctls.Conn
 	rc        *recordConn
@@ -126,7 +130,7 @@ func handshake(ctx context.Context, transport stream.ByteStream, cfg *ctls.Confi
 	err := s.conn.HandshakeContext(ctx)
 	rc.handshaking = false
 	rc.rctx = context.Background()
-	rc.setWriteContext(nil)
+	rc.clearWriteContext()
 	if err != nil {
 		transport.Close()
 		return nil, handshakeError(ctx, err)
@@ -247,7 +251,7 @@ func (s *Stream) Send(ctx context.Context, p []byte) error {
 func (s *Stream) write(ctx context.Context, op string, p []byte) error {
 	s.rc.setWriteContext(ctx)
 	_, err := s.conn.Write(p)
-	s.rc.setWriteContext(nil)
+	s.rc.clearWriteContext()
 	if err != nil {
 		return s.sendFailed(ctx, op, err)
 	}
@@ -338,7 +342,7 @@ func (s *Stream) sendCloseNotify(ctx context.Context, op string) error {
 	s.notifySent = true
 	s.rc.setWriteContext(ctx)
 	err := s.conn.CloseWrite()
-	s.rc.setWriteContext(nil)
+	s.rc.clearWriteContext()
 	if err != nil {
 		return s.sendFailed(ctx, op, err)
 	}

@@ -20,6 +20,9 @@
 //	/who         list who is online
 //	/quit        leave (closing the connection or half-closing it works too)
 //
+// A client that leaves first receives the lines already queued for it (for
+// up to two seconds), then the server closes the connection.
+//
 // Lines end with "\n" (a "\r" before it is dropped). A line longer than
 // codec.DefaultMaxLineLength (64 KiB) cannot be framed: the client is told
 // so and disconnected. A shorter line that would exceed that limit once
@@ -34,9 +37,10 @@
 // the hub and the goroutine writing to its connection. The hub never blocks
 // on a client: it hands each line over with TrySend, and when a client's
 // outbox is full (its socket buffers are full too by then) the client is
-// disconnected at once and the others see "* NICK was disconnected (too
-// slow)". No line is dropped silently: a client either gets every line in
-// order or loses its connection.
+// disconnected at once: its connection is reset, so that it sees an error
+// rather than an orderly end, and the others see "* NICK was disconnected
+// (too slow)". No line is dropped silently: a client either gets every line
+// in order or loses its connection.
 //
 // # Structure
 //

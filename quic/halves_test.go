@@ -1,0 +1,50 @@
+package quic
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeStream is a quic-go stream that reads and writes at once, so that a
+// test sees the allocations of the halves alone.
+type fakeStream struct{}
+
+func (fakeStream) Read(p []byte) (int, error)         { return len(p), nil }
+func (fakeStream) Write(p []byte) (int, error)        { return len(p), nil }
+func (fakeStream) SetReadDeadline(time.Time) error    { return nil }
+func (fakeStream) SetWriteDeadline(time.Time) error   { return nil }
+func (fakeStream) Close() error                       { return nil }
+func (fakeStream) CancelRead(quicgo.StreamErrorCode)  {}
+func (fakeStream) CancelWrite(quicgo.StreamErrorCode) {}
+
+// TestHalvesAllocateNothing: Receive and Send with a ctx that never ends,
+// and with a cancellable ctx used again and again, allocate nothing.
+func TestHalvesAllocateNothing(t *testing.T) {
+	var r receiveHalf
+	var s sendHalf
+	r.init(fakeStream{})
+	s.init(fakeStream{})
+	buf := make([]byte, 1024)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, cx := range []context.Context{context.Background(), ctx} {
+		// The first call with a cancellable ctx registers its end.
+		_, _ = r.receive(cx, buf)
+		_ = s.send(cx, buf)
+		allocs := testing.AllocsPerRun(1000, func() {
+			if _, err := r.receive(cx, buf); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.send(cx, buf); err != nil {
+				t.Fatal(err)
+			}
+		})
+		require.Zero(t, allocs)
+	}
+	r.close(closeCode)
+	s.close(closeCode)
+}
