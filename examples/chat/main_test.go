@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/anyio-go/anyio/codec"
+	"github.com/anyio-go/anyio/internal/exampletest"
 	"github.com/anyio-go/anyio/stream"
 	"github.com/anyio-go/anyio/tcp"
 )
@@ -27,75 +26,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // in time fails the test instead of hanging it.
 const receiveTimeout = 10 * time.Second
 
-// logLines collects the server's log and hands each line over a channel.
-type logLines struct {
-	mu    sync.Mutex
-	all   bytes.Buffer
-	lines chan string
-}
-
-func newLogLines() *logLines { return &logLines{lines: make(chan string, 1024)} }
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.all.Write(p)
-	for _, line := range strings.SplitAfter(string(p), "\n") {
-		if line != "" {
-			select {
-			case l.lines <- line:
-			default:
-			}
-		}
-	}
-	return len(p), nil
-}
-
-func (l *logLines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.all.String()
-}
-
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
-
-// waitListening reads log lines until the server says where it listens.
-func waitListening(t *testing.T, lines <-chan string) string {
-	t.Helper()
-	timeout := time.After(receiveTimeout)
-	for {
-		select {
-		case line, ok := <-lines:
-			require.True(t, ok, "the server ended before listening")
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
-				return m[1]
-			}
-		case <-timeout:
-			t.Fatal("the server did not start listening")
-		}
-	}
-}
-
 // startServer runs the server in this process on a free port, with args
 // added; stop cancels it and returns run's error.
-func startServer(t *testing.T, args ...string) (addr string, log *logLines, stop func() error) {
+func startServer(t *testing.T, args ...string) (addr string, log *exampletest.Log, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log = newLogLines()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), log) }()
-	addr = waitListening(t, log.lines)
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			err = <-done
-		})
-		return err
-	}
-	t.Cleanup(func() { _ = stop() })
-	return addr, log, stop
+	s := exampletest.Start(t, run, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	return s.Addr, s.Log, s.Stop
 }
 
 // client is a chat client made of the toolkit's own pieces.

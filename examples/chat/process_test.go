@@ -1,35 +1,24 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-// requireSocat skips the test when the socat client is not installed.
-func requireSocat(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("socat")
-	if err != nil {
-		t.Skip("socat is not installed")
-	}
-	return path
-}
+	"github.com/anyio-go/anyio/internal/exampletest"
+)
 
 // TestChatWithSocat chats with socat as the client, the way a person
 // would: socat joins, sees a line from another client, sends one, and
 // leaves by ending its input.
 func TestChatWithSocat(t *testing.T) {
-	socat := requireSocat(t)
+	socat := exampletest.RequireSocat(t)
 	addr, _, _ := startServer(t)
 	bob := join(t, addr, "bob")
 
@@ -64,49 +53,15 @@ func TestChatWithSocat(t *testing.T) {
 	}, "\n")+"\n", out.String())
 }
 
-// childEnv carries the server's arguments to a re-executed test binary.
-const childEnv = "ANYIO_CHAT_CHILD_ARGS"
-
 // TestChatChild is the server process of TestChatStopsOnSIGTERM.
-func TestChatChild(t *testing.T) {
-	args, ok := os.LookupEnv(childEnv)
-	if !ok {
-		t.Skip("runs only as the child of TestChatStopsOnSIGTERM")
-	}
-	if err := runUntilSignalled(strings.Fields(args), os.Stdout); err != nil {
-		t.Fatal(err)
-	}
-}
+func TestChatChild(t *testing.T) { exampletest.ServeAsChild(t, run) }
 
 // TestChatStopsOnSIGTERM runs the server in a child process with two
 // clients chatting, then sends SIGTERM: the server ends both connections
 // and exits 0.
 func TestChatStopsOnSIGTERM(t *testing.T) {
-	if _, ok := os.LookupEnv(childEnv); ok {
-		t.Skip("in the child")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestChatChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"=-addr 127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-
-	lines := make(chan string, 1024)
-	var output bytes.Buffer
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			output.WriteString(sc.Text() + "\n")
-			lines <- sc.Text()
-		}
-	}()
-	addr := waitListening(t, lines)
+	child := exampletest.StartChild(t, "TestChatChild", "-addr", "127.0.0.1:0")
+	addr := child.Addr
 
 	alice := join(t, addr, "alice")
 	bob := join(t, addr, "bob")
@@ -114,15 +69,9 @@ func TestChatStopsOnSIGTERM(t *testing.T) {
 	bob.send("hello")
 	alice.expect("<bob> hello")
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	child.Terminate(t)
 	for _, c := range []*client{alice, bob} {
 		_, err := c.readToEnd()
 		requireEnded(t, err)
 	}
-	for range lines { // drain until the child closes its output
-	}
-	<-readDone
-	require.NoError(t, cmd.Wait(), "child output:\n%s", output.String())
-	require.Contains(t, output.String(), "msg=stopped")
-	require.Contains(t, output.String(), "PASS")
 }

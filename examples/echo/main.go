@@ -20,27 +20,16 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/anyio-go/anyio/internal/cmdmain"
 	"github.com/anyio-go/anyio/stream"
 	"github.com/anyio-go/anyio/tcp"
 	"github.com/anyio-go/anyio/unix"
 )
 
-func main() {
-	if err := runUntilSignalled(os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "echo:", err)
-		os.Exit(1)
-	}
-}
-
-// runUntilSignalled runs the server until SIGINT or SIGTERM.
-func runUntilSignalled(args []string, logOut io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return run(ctx, args, logOut)
-}
+// main serves until SIGINT or SIGTERM, logging to standard error, and exits
+// with status 1 if the server fails.
+func main() { cmdmain.Run("echo", os.Stderr, run) }
 
 // run parses args, then serves until ctx ends, logging to logOut. It
 // returns nil after a graceful shutdown.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -9,107 +8,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/anyio-go/anyio/internal/exampletest"
 	"github.com/anyio-go/anyio/stream"
 	"github.com/anyio-go/anyio/tcp"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// logLines collects the server's log and hands each line over a channel.
-type logLines struct {
-	mu    sync.Mutex
-	all   bytes.Buffer
-	lines chan string
-}
-
-func newLogLines() *logLines { return &logLines{lines: make(chan string, 1024)} }
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.all.Write(p)
-	for _, line := range strings.SplitAfter(string(p), "\n") {
-		if line != "" {
-			select {
-			case l.lines <- line:
-			default:
-			}
-		}
-	}
-	return len(p), nil
-}
-
-func (l *logLines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.all.String()
-}
-
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
-
-// waitListening reads lines until the server says where it listens.
-func waitListening(t *testing.T, lines <-chan string) string {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case line, ok := <-lines:
-			require.True(t, ok, "the server ended before listening")
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
-				return m[1]
-			}
-		case <-timeout:
-			t.Fatal("the server did not start listening")
-		}
-	}
-}
-
 // startServer runs the server in this process with args; stop cancels it
 // and returns run's error.
-func startServer(t *testing.T, args ...string) (addr string, log *logLines, stop func() error) {
+func startServer(t *testing.T, args ...string) (addr string, log *exampletest.Log, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log = newLogLines()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, log) }()
-	select {
-	case err := <-done:
-		cancel()
-		t.Fatalf("run ended at once: %v\n%s", err, log)
-	default:
-	}
-	addr = waitListening(t, log.lines)
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			err = <-done
-		})
-		return err
-	}
-	t.Cleanup(func() { stop() })
-	return addr, log, stop
-}
-
-// requireSocat skips the test when the socat client is not installed.
-func requireSocat(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("socat")
-	if err != nil {
-		t.Skip("socat is not installed")
-	}
-	return path
+	s := exampletest.Start(t, run, args...)
+	return s.Addr, s.Log, s.Stop
 }
 
 // socatRoundTrip sends data through socat to target (a socat address) and
@@ -137,7 +56,7 @@ func randomData(n int, seed uint64) []byte {
 }
 
 func TestEchoTCPWithSocat(t *testing.T) {
-	socat := requireSocat(t)
+	socat := exampletest.RequireSocat(t)
 	addr, log, stop := startServer(t, "-addr", "127.0.0.1:0")
 	var wg sync.WaitGroup
 	for i := range 3 {
@@ -156,7 +75,7 @@ func TestEchoTCPWithSocat(t *testing.T) {
 }
 
 func TestEchoUnixWithSocat(t *testing.T) {
-	socat := requireSocat(t)
+	socat := exampletest.RequireSocat(t)
 	dir, err := os.MkdirTemp("", "echo")
 	require.NoError(t, err)
 	defer os.RemoveAll(dir)
@@ -213,58 +132,15 @@ func TestRunRejectsBadInput(t *testing.T) {
 	require.ErrorContains(t, run(ctx, []string{"-addr", taken.Addrs()[0].String()}, &out), "address already in use")
 }
 
-// childEnv carries the server's arguments to a re-executed test binary.
-const childEnv = "ANYIO_ECHO_CHILD_ARGS"
-
 // TestEchoChild is the server process of TestEchoStopsOnSIGTERM.
-func TestEchoChild(t *testing.T) {
-	args, ok := os.LookupEnv(childEnv)
-	if !ok {
-		t.Skip("runs only as the child of TestEchoStopsOnSIGTERM")
-	}
-	if err := runUntilSignalled(strings.Fields(args), os.Stdout); err != nil {
-		t.Fatal(err)
-	}
-}
+func TestEchoChild(t *testing.T) { exampletest.ServeAsChild(t, run) }
 
 // TestEchoStopsOnSIGTERM runs the server in a child process, echoes through
 // socat, then sends SIGTERM: the server shuts down gracefully and exits 0.
 func TestEchoStopsOnSIGTERM(t *testing.T) {
-	if _, ok := os.LookupEnv(childEnv); ok {
-		t.Skip("in the child")
-	}
-	socat := requireSocat(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEchoChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"=-addr 127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-
-	lines := make(chan string, 1024)
-	var output bytes.Buffer
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			output.WriteString(sc.Text() + "\n")
-			lines <- sc.Text()
-		}
-	}()
-	addr := waitListening(t, lines)
-
+	socat := exampletest.RequireSocat(t)
+	child := exampletest.StartChild(t, "TestEchoChild", "-addr", "127.0.0.1:0")
 	data := randomData(64<<10, 42)
-	require.Equal(t, data, socatRoundTrip(t, socat, "TCP:"+addr, data))
-
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	for range lines { // drain until the child closes its output
-	}
-	<-readDone
-	require.NoError(t, cmd.Wait(), "child output:\n%s", output.String())
-	require.Contains(t, output.String(), "msg=stopped")
-	require.Contains(t, output.String(), "PASS")
+	require.Equal(t, data, socatRoundTrip(t, socat, "TCP:"+child.Addr, data))
+	child.Terminate(t)
 }

@@ -37,10 +37,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 
+	"github.com/anyio-go/anyio/internal/cmdmain"
+	"github.com/anyio-go/anyio/internal/selfsigned"
 	"github.com/anyio-go/anyio/quic"
 	"github.com/anyio-go/anyio/stream"
 )
@@ -48,19 +48,9 @@ import (
 // protocol is the application protocol clients must ask for.
 const protocol = "quicecho"
 
-func main() {
-	if err := runUntilSignalled(os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "quicecho:", err)
-		os.Exit(1)
-	}
-}
-
-// runUntilSignalled runs the server until SIGINT or SIGTERM.
-func runUntilSignalled(args []string, logOut io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return run(ctx, args, logOut)
-}
+// main serves until SIGINT or SIGTERM, logging to standard error, and exits
+// with status 1 if the server fails.
+func main() { cmdmain.Run("quicecho", os.Stderr, run) }
 
 // run parses args, then serves until ctx ends, logging to logOut. It
 // returns nil after a graceful shutdown.
@@ -75,11 +65,11 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-	cert, err := selfSigned()
+	cert, err := selfsigned.New("quicecho")
 	if err != nil {
 		return err
 	}
-	log.Info("certificate", "subject", cert.Leaf.Subject.String(), "sha256", fingerprint(cert.Leaf))
+	log.Info("certificate", "subject", cert.Leaf.Subject.String(), "sha256", selfsigned.Fingerprint(cert.Leaf))
 
 	l, err := quic.Listen(ctx, *addr, &ctls.Config{
 		Certificates: []ctls.Certificate{cert},

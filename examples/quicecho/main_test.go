@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/anyio-go/anyio/internal/exampletest"
 	"github.com/anyio-go/anyio/quic"
 	"github.com/anyio-go/anyio/stream"
 )
@@ -29,67 +30,21 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// logWriter collects the server's log and lets a test wait for a line.
-type logWriter struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	written chan struct{}
-}
-
-func newLogWriter() *logWriter { return &logWriter{written: make(chan struct{}, 1)} }
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	select {
-	case w.written <- struct{}{}:
-	default:
-	}
-	return w.buf.Write(p)
-}
-
-func (w *logWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// await waits until the log matches re and returns the first submatch.
-func (w *logWriter) await(t *testing.T, re *regexp.Regexp) string {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		if m := re.FindStringSubmatch(w.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case <-w.written:
-		case <-timeout:
-			t.Fatalf("log never matched %v:\n%s", re, w.String())
-		}
-	}
-}
-
-var (
-	listeningRE   = regexp.MustCompile(`msg=listening addr=(\S+)`)
-	fingerprintRE = regexp.MustCompile(`msg=certificate .*sha256=([0-9a-f]{64})`)
-)
+// fingerprintRE matches the line logging the certificate; its submatch is
+// the fingerprint.
+var fingerprintRE = regexp.MustCompile(`msg=certificate .*sha256=([0-9a-f]{64})`)
 
 // startServer runs the server on a free port and returns its address, its
-// certificate's fingerprint and its log; it is stopped, and must have
+// certificate's fingerprint and the server; it is stopped, and must have
 // stopped cleanly, when the test ends.
-func startServer(t *testing.T) (addr, fp string, log *logWriter) {
+func startServer(t *testing.T) (addr, fp string, s *exampletest.Server) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log = newLogWriter()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, log) }()
+	s = exampletest.Start(t, run, "-addr", "127.0.0.1:0")
 	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-		require.Contains(t, log.String(), "msg=stopped")
+		require.NoError(t, s.Stop())
+		require.Contains(t, s.Log.String(), "msg=stopped")
 	})
-	return log.await(t, listeningRE), log.await(t, fingerprintRE), log
+	return s.Addr, s.Log.Await(t, fingerprintRE), s
 }
 
 // pinned is a client config that trusts exactly the certificate with the
@@ -194,19 +149,16 @@ func TestWrongFingerprintIsRefused(t *testing.T) {
 // TestShutdownWithClientConnected: cancelling ctx stops the server even
 // while a client is connected, and the client learns of it.
 func TestShutdownWithClientConnected(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	log := newLogWriter()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, log) }()
-	addr, fp := log.await(t, listeningRE), log.await(t, fingerprintRE)
+	addr, fp, s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	c, err := quic.Connect(ctx, addr, pinned(fp), nil)
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, roundTrip(ctx, c, []byte("hello")))
 
-	cancel()
-	require.NoError(t, <-done)
-	_, err = c.AcceptStream(context.Background())
+	require.NoError(t, s.Stop())
+	_, err = c.AcceptStream(ctx)
 	require.ErrorIs(t, err, stream.ErrBroken, "the server closed the connection")
 }
 

@@ -16,44 +16,26 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	ctls "crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
+	"github.com/anyio-go/anyio/internal/cmdmain"
+	"github.com/anyio-go/anyio/internal/selfsigned"
 	"github.com/anyio-go/anyio/stream"
 	"github.com/anyio-go/anyio/tcp"
 	"github.com/anyio-go/anyio/tls"
 )
 
-func main() {
-	if err := runUntilSignalled(os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "tlsecho:", err)
-		os.Exit(1)
-	}
-}
-
-// runUntilSignalled runs the server until SIGINT or SIGTERM.
-func runUntilSignalled(args []string, logOut io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return run(ctx, args, logOut)
-}
+// main serves until SIGINT or SIGTERM, logging to standard error, and exits
+// with status 1 if the server fails.
+func main() { cmdmain.Run("tlsecho", os.Stderr, run) }
 
 // run parses args, then serves until ctx ends, logging to logOut. It
 // returns nil after a graceful shutdown.
@@ -78,7 +60,7 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("certificate", "subject", cert.Leaf.Subject.String(), "sha256", fingerprint(cert.Leaf))
+	log.Info("certificate", "subject", cert.Leaf.Subject.String(), "sha256", selfsigned.Fingerprint(cert.Leaf))
 
 	inner, err := tcp.Listen(ctx, *addr)
 	if err != nil {
@@ -129,7 +111,7 @@ func echo(ctx context.Context, s *tls.Stream, log *slog.Logger) {
 // self-signed certificate when both names are empty.
 func loadCertificate(certFile, keyFile string) (ctls.Certificate, error) {
 	if certFile == "" {
-		return selfSigned()
+		return selfsigned.New("tlsecho")
 	}
 	cert, err := ctls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
@@ -141,42 +123,4 @@ func loadCertificate(certFile, keyFile string) (ctls.Certificate, error) {
 		}
 	}
 	return cert, nil
-}
-
-// selfSigned makes an ECDSA P-256 certificate for localhost, valid for a
-// week, signed by its own key.
-func selfSigned() (ctls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return ctls.Certificate{}, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return ctls.Certificate{}, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "localhost", Organization: []string{"tlsecho"}},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(7 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return ctls.Certificate{}, err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return ctls.Certificate{}, err
-	}
-	return ctls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
-}
-
-// fingerprint is the SHA-256 of the certificate, for clients to pin it.
-func fingerprint(c *x509.Certificate) string {
-	sum := sha256.Sum256(c.Raw)
-	return hex.EncodeToString(sum[:])
 }

@@ -9,13 +9,13 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/anyio-go/anyio/internal/exampletest"
 	"github.com/anyio-go/anyio/internal/testcert"
 	"github.com/anyio-go/anyio/tcp"
 	"github.com/anyio-go/anyio/tls"
@@ -23,63 +23,13 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// logWriter collects the server's log and lets a test wait for a line.
-type logWriter struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	written chan struct{}
-}
-
-func newLogWriter() *logWriter { return &logWriter{written: make(chan struct{}, 1)} }
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	select {
-	case w.written <- struct{}{}:
-	default:
-	}
-	return w.buf.Write(p)
-}
-
-func (w *logWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// await waits until the log matches re and returns the first submatch.
-func (w *logWriter) await(t *testing.T, re *regexp.Regexp) string {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		if m := re.FindStringSubmatch(w.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case <-w.written:
-		case <-timeout:
-			t.Fatalf("log never matched %v:\n%s", re, w.String())
-		}
-	}
-}
-
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
-
 // startServer runs the server with args on a free port and returns its
 // address and log; it is stopped, and must have stopped cleanly, when the
 // test ends.
-func startServer(t *testing.T, args ...string) (string, *logWriter) {
+func startServer(t *testing.T, args ...string) (string, *exampletest.Log) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log := newLogWriter()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), log) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	return log.await(t, listeningRE), log
+	s := exampletest.Start(t, run, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	return s.Addr, s.Log
 }
 
 func TestEchoThroughOpenSSL(t *testing.T) {
@@ -134,7 +84,7 @@ func TestEchoWithGivenCertificate(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, "ping", string(got))
-	log.await(t, regexp.MustCompile(`msg=done peer=\S+ (bytes=4)`))
+	log.Await(t, regexp.MustCompile(`msg=done peer=\S+ (bytes=4)`))
 }
 
 func TestBadHandshakeIsLogged(t *testing.T) {
@@ -145,7 +95,7 @@ func TestBadHandshakeIsLogged(t *testing.T) {
 	silent, err := tcp.Connect(ctx, addr)
 	require.NoError(t, err)
 	defer silent.Close()
-	log.await(t, regexp.MustCompile(`msg="handshake failed".*(deadline exceeded)`))
+	log.Await(t, regexp.MustCompile(`msg="handshake failed".*(deadline exceeded)`))
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {

@@ -14,20 +14,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/anyio-go/anyio/internal/cmdmain"
 	"github.com/anyio-go/anyio/udp"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "udpecho:", err)
-		os.Exit(1)
-	}
-}
+// main serves until SIGINT or SIGTERM, reporting to standard output, and
+// exits with status 1 if the server fails.
+func main() { cmdmain.Run("udpecho", os.Stdout, run) }
 
 // run parses args, then serves until ctx ends, reporting to out.
 func run(ctx context.Context, args []string, out io.Writer) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/anyio-go/anyio/internal/exampletest"
 	"github.com/anyio-go/anyio/udp"
 )
 
@@ -75,10 +76,7 @@ func TestEchoRoundTrip(t *testing.T) {
 
 // TestEchoWithSocat uses socat as an independent client.
 func TestEchoWithSocat(t *testing.T) {
-	socat, err := exec.LookPath("socat")
-	if err != nil {
-		t.Skip("socat not installed")
-	}
+	socat := exampletest.RequireSocat(t)
 	addr, stop := startServer(t)
 	defer func() { require.NoError(t, stop()) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
