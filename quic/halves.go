@@ -54,10 +54,23 @@ type receiveHalf struct {
 	cause error // the peer's reset or the connection's end
 }
 
-func (h *receiveHalf) init(r reader) {
+// init binds h to r, sharing context registrations through sh unless it is
+// nil. The busy guard admits one Receive at a time, so the Direction needs
+// no slot of its own.
+func (h *receiveHalf) init(r reader, sh *deadline.Shared) {
 	h.r = r
-	h.dir = deadline.NewDirection(r.SetReadDeadline)
+	if sh != nil {
+		h.dir.InitShared(sh, (*readDeadline)(h))
+	} else {
+		h.dir.InitExclusive((*readDeadline)(h))
+	}
 }
+
+// readDeadline is a receiveHalf as the deadline.Setter of its stream's read
+// deadline; a pointer conversion, unlike a method value, allocates nothing.
+type readDeadline receiveHalf
+
+func (h *readDeadline) SetDeadline(t time.Time) error { return h.r.SetReadDeadline(t) }
 
 // receive reads at least one byte into p; see Stream.Receive.
 func (h *receiveHalf) receive(ctx context.Context, p []byte) (int, error) {
@@ -152,6 +165,14 @@ func (h *receiveHalf) remember(e, err error) {
 func (h *receiveHalf) close(code quicgo.StreamErrorCode) {
 	h.closed.Store(true)
 	h.dir.Close()
+	if h.busy.TryAcquire() && (h.eof || h.cause != nil) {
+		// The direction already ended: the peer sends nothing more, so
+		// a STOP_SENDING would only cost a frame each way. The guard is
+		// kept: every later call sees closed.
+		return
+	}
+	// Either a Receive holds the direction, and only a cancel wakes it,
+	// or data may still come.
 	h.r.CancelRead(code)
 }
 
@@ -168,10 +189,23 @@ type sendHalf struct {
 	cause    error // the peer's stop or the connection's end
 }
 
-func (h *sendHalf) init(w writer) {
+// init binds h to w, sharing context registrations through sh unless it is
+// nil. The busy guard admits one Send or CloseWrite at a time, so the
+// Direction needs no slot of its own.
+func (h *sendHalf) init(w writer, sh *deadline.Shared) {
 	h.w = w
-	h.dir = deadline.NewDirection(w.SetWriteDeadline)
+	if sh != nil {
+		h.dir.InitShared(sh, (*writeDeadline)(h))
+	} else {
+		h.dir.InitExclusive((*writeDeadline)(h))
+	}
 }
+
+// writeDeadline is a sendHalf as the deadline.Setter of its stream's write
+// deadline.
+type writeDeadline sendHalf
+
+func (h *writeDeadline) SetDeadline(t time.Time) error { return h.w.SetWriteDeadline(t) }
 
 // acquire takes the busy guard for op, or says why it cannot.
 func (h *sendHalf) acquire(op string, busyErr error) error {

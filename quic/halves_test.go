@@ -7,6 +7,8 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/anyio-go/anyio/internal/deadline"
 )
 
 // fakeStream is a quic-go stream that reads and writes at once, so that a
@@ -24,10 +26,13 @@ func (fakeStream) CancelWrite(quicgo.StreamErrorCode) {}
 // TestHalvesAllocateNothing: Receive and Send with a ctx that never ends,
 // and with a cancellable ctx used again and again, allocate nothing.
 func TestHalvesAllocateNothing(t *testing.T) {
-	var r receiveHalf
-	var s sendHalf
-	r.init(fakeStream{})
-	s.init(fakeStream{})
+	var (
+		r  receiveHalf
+		s  sendHalf
+		sh deadline.Shared
+	)
+	r.init(fakeStream{}, &sh)
+	s.init(fakeStream{}, &sh)
 	buf := make([]byte, 1024)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

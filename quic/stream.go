@@ -6,6 +6,7 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/anyio-go/anyio/internal/deadline"
 	"github.com/anyio-go/anyio/stream"
 )
 
@@ -35,14 +36,18 @@ type Stream struct {
 	recv    receiveHalf
 	send    sendHalf
 	closing atomic.Bool
+
+	// deadlines lets Receive and Send with the same ctx share one
+	// registration of its end.
+	deadlines deadline.Shared
 }
 
 var _ stream.ByteStream = (*Stream)(nil)
 
 func newStream(c *Conn, qs *quicgo.Stream) *Stream {
 	s := &Stream{conn: c, id: int64(qs.StreamID())}
-	s.recv.init(qs)
-	s.send.init(qs)
+	s.recv.init(qs, &s.deadlines)
+	s.send.init(qs, &s.deadlines)
 	return s
 }
 
@@ -114,7 +119,7 @@ var _ stream.ByteSender = (*SendStream)(nil)
 
 func newSendStream(c *Conn, qs *quicgo.SendStream) *SendStream {
 	s := &SendStream{conn: c, id: int64(qs.StreamID())}
-	s.send.init(qs)
+	s.send.init(qs, nil)
 	return s
 }
 
@@ -167,7 +172,7 @@ var _ stream.ByteReceiver = (*ReceiveStream)(nil)
 
 func newReceiveStream(c *Conn, qs *quicgo.ReceiveStream) *ReceiveStream {
 	s := &ReceiveStream{conn: c, id: int64(qs.StreamID())}
-	s.recv.init(qs)
+	s.recv.init(qs, nil)
 	return s
 }
 

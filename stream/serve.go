@@ -54,7 +54,8 @@ const (
 )
 
 // Serve accepts connections from l and runs h for each in its own
-// goroutine, with a context derived from ctx. When h returns, the
+// goroutine, passing it ctx, so every handler's context ends when Serve's
+// does. When h returns, the
 // connection is closed. A panic in h is recovered and logged with its stack;
 // the server keeps serving.
 //
@@ -125,8 +126,9 @@ func handle[T io.Closer](ctx context.Context, wg *sync.WaitGroup, slots chan str
 		defer func() { <-slots }()
 	}
 	defer func() { _ = conn.Close() }()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The handler gets Serve's own ctx: it ends exactly when Serve's does,
+	// and sharing it spares each connection a cancellable context and its
+	// registration with the parent.
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("stream: handler panicked", "panic", r, "stack", string(debug.Stack()))

@@ -32,8 +32,11 @@ import (
 // A call is Begin, then the kernel call (repeated while Retry says so), then
 // End. A Direction must not be copied once used.
 type Direction struct {
-	slot        chan struct{} // capacity 1; holds a token while a call is inside
-	setDeadline func(time.Time) error
+	slot   chan struct{} // capacity 1; holds a token while a call is inside; nil when callers serialise themselves
+	setter Setter
+
+	shared *Shared // when set, its lock and registrations replace mu, done, stop and gen
+	reg    int     // index of the shared registration the armed call uses
 
 	mu      sync.Mutex // guards the fields below and every deadline change
 	closed  bool
@@ -44,10 +47,30 @@ type Direction struct {
 	expired bool            // the socket deadline is in the past
 }
 
+// Setter moves the deadline of one direction of a socket: its
+// SetReadDeadline or SetWriteDeadline under one name.
+type Setter interface {
+	SetDeadline(t time.Time) error
+}
+
+// setterFunc is a deadline-setting method value as a Setter.
+type setterFunc func(time.Time) error
+
+func (f setterFunc) SetDeadline(t time.Time) error { return f(t) }
+
 // NewDirection returns a Direction that moves its socket's deadline with
 // setDeadline (the conn's SetReadDeadline or SetWriteDeadline).
 func NewDirection(setDeadline func(time.Time) error) Direction {
-	return Direction{slot: make(chan struct{}, 1), setDeadline: setDeadline}
+	return Direction{slot: make(chan struct{}, 1), setter: setterFunc(setDeadline)}
+}
+
+// InitExclusive prepares a zero Direction that moves its socket's deadline
+// with s, for callers that already admit one call at a time themselves (a
+// busy guard that turns a second call away): Begin then never waits for a
+// slot, and the Direction allocates nothing until a call brings a context
+// that can end. Begin and End must not overlap another Begin and End.
+func (d *Direction) InitExclusive(s Setter) {
+	d.setter = s
 }
 
 // Begin takes the slot and arms the wake-up for ctx. It fails with ctx's
@@ -61,15 +84,9 @@ func (d *Direction) Begin(ctx context.Context, closing <-chan struct{}) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case d.slot <- struct{}{}:
-	default:
-		select {
-		case d.slot <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-closing:
-			return stream.ErrClosed
+	if d.slot != nil {
+		if err := d.take(ctx, closing); err != nil {
+			return err
 		}
 	}
 	done := ctx.Done()
@@ -87,22 +104,43 @@ func (d *Direction) Begin(ctx context.Context, closing <-chan struct{}) error {
 	return nil
 }
 
+// take waits for the slot, until ctx ends or closing is closed.
+func (d *Direction) take(ctx context.Context, closing <-chan struct{}) error {
+	select {
+	case d.slot <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case d.slot <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-closing:
+		return stream.ErrClosed
+	}
+}
+
 // arm registers ctx's end (unless the current registration already watches
 // its Done channel), marks the call armed and clears an expired deadline.
 func (d *Direction) arm(ctx context.Context, done <-chan struct{}) error {
-	d.mu.Lock()
+	mu := d.lock()
+	mu.Lock()
 	if d.closed {
-		d.mu.Unlock()
+		mu.Unlock()
 		return stream.ErrClosed
 	}
 	if done != nil {
-		if done != d.done {
+		switch {
+		case d.shared != nil:
+			d.shared.watch(d, ctx, done)
+		case done != d.done:
 			d.register(ctx, done)
 		}
 		d.armed = true
 	}
 	d.clear()
-	d.mu.Unlock()
+	mu.Unlock()
 	// An end that came after the first check but before the call was
 	// armed found nothing to wake; look once more.
 	if done != nil {
@@ -127,18 +165,32 @@ func (d *Direction) register(ctx context.Context, done <-chan struct{}) {
 func (d *Direction) wake(gen uint64) {
 	d.mu.Lock()
 	if d.armed && d.gen == gen && !d.closed {
-		// An error means the socket is closed, which the call reports.
-		_ = d.setDeadline(Past)
-		d.expired = true
+		d.expire()
 	}
 	d.mu.Unlock()
+}
+
+// lock returns the mutex that guards d's state: the Shared one, if any.
+func (d *Direction) lock() *sync.Mutex {
+	if d.shared != nil {
+		return &d.shared.mu
+	}
+	return &d.mu
+}
+
+// expire moves the deadline into the past for the armed call. Its lock is
+// held.
+func (d *Direction) expire() {
+	// An error means the socket is closed, which the call reports.
+	_ = d.setter.SetDeadline(Past)
+	d.expired = true
 }
 
 // clear removes an expired deadline. d.mu is held, or the caller is the
 // unarmed slot holder.
 func (d *Direction) clear() {
 	if d.expired {
-		_ = d.setDeadline(time.Time{})
+		_ = d.setter.SetDeadline(time.Time{})
 		d.expired = false
 	}
 }
@@ -147,11 +199,14 @@ func (d *Direction) clear() {
 // holder writes armed, so it may read it without the lock.
 func (d *Direction) End() {
 	if d.armed {
-		d.mu.Lock()
+		mu := d.lock()
+		mu.Lock()
 		d.armed = false
-		d.mu.Unlock()
+		mu.Unlock()
 	}
-	<-d.slot
+	if d.slot != nil {
+		<-d.slot
+	}
 }
 
 // Retry decides what a call does after the kernel reported err. It returns
@@ -167,12 +222,13 @@ func (d *Direction) Retry(ctx context.Context, err error) error {
 	}
 	// Someone else set a deadline (through the raw socket, say): the
 	// context alone decides when this call ends.
-	d.mu.Lock()
+	mu := d.lock()
+	mu.Lock()
 	if !d.closed {
-		_ = d.setDeadline(time.Time{})
+		_ = d.setter.SetDeadline(time.Time{})
 		d.expired = false
 	}
-	d.mu.Unlock()
+	mu.Unlock()
 	return nil
 }
 
@@ -181,6 +237,10 @@ func (d *Direction) Retry(ctx context.Context, err error) error {
 // socket. It is idempotent. Close does not close the socket; the caller
 // does, which wakes a call inside.
 func (d *Direction) Close() {
+	if d.shared != nil {
+		d.shared.close(d)
+		return
+	}
 	d.mu.Lock()
 	d.closed = true
 	if d.stop != nil {

@@ -323,3 +323,39 @@ func ExampleDirection() {
 	}
 	// Output: context deadline exceeded
 }
+
+// readSetter is a pipe end's read deadline as a deadline.Setter.
+type readSetter struct{ c net.Conn }
+
+func (s *readSetter) SetDeadline(t time.Time) error { return s.c.SetReadDeadline(t) }
+
+// TestExclusiveDirection: a Direction without a slot still wakes a blocked
+// call when its context ends, and its steady state allocates nothing.
+func TestExclusiveDirection(t *testing.T) {
+	a, _ := pipe(t)
+	var d deadline.Direction
+	d.InitExclusive(&readSetter{a})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := read(ctx, &d, a, make([]byte, 1))
+		done <- err
+	}()
+	letBlock()
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+
+	live, stop := context.WithCancel(context.Background())
+	defer stop()
+	for _, cx := range []context.Context{context.Background(), live} {
+		require.NoError(t, d.Begin(cx, nil))
+		d.End()
+		allocs := testing.AllocsPerRun(200, func() {
+			if err := d.Begin(cx, nil); err != nil {
+				t.Fatal(err)
+			}
+			d.End()
+		})
+		require.Zero(t, allocs)
+	}
+}
