@@ -55,9 +55,8 @@ const (
 
 // Serve accepts connections from l and runs h for each in its own
 // goroutine, passing it ctx, so every handler's context ends when Serve's
-// does. When h returns, the
-// connection is closed. A panic in h is recovered and logged with its stack;
-// the server keeps serving.
+// does. When h returns, the connection is closed. A panic in h is recovered
+// and logged with its stack; the server keeps serving.
 //
 // Temporary accept errors (EMFILE, ENFILE, ECONNABORTED, ENOBUFS, ENOMEM and
 // timeouts) are logged and retried after a pause that starts at 5 ms and
