@@ -38,8 +38,7 @@ type Stream struct {
 	closing atomic.Bool
 
 	// deadlines lets Receive and Send with the same ctx share one
-	// registration of its end, when the connection's registration
-	// watches another ctx.
+	// registration of its end.
 	deadlines deadline.Shared
 }
 
@@ -47,8 +46,8 @@ var _ stream.ByteStream = (*Stream)(nil)
 
 func newStream(c *Conn, qs *quicgo.Stream) *Stream {
 	s := &Stream{conn: c, id: int64(qs.StreamID())}
-	s.recv.init(qs, &s.deadlines, &c.deadlines)
-	s.send.init(qs, &s.deadlines, &c.deadlines)
+	s.recv.init(qs, &s.deadlines)
+	s.send.init(qs, &s.deadlines)
 	return s
 }
 
@@ -120,7 +119,7 @@ var _ stream.ByteSender = (*SendStream)(nil)
 
 func newSendStream(c *Conn, qs *quicgo.SendStream) *SendStream {
 	s := &SendStream{conn: c, id: int64(qs.StreamID())}
-	s.send.init(qs, nil, &c.deadlines)
+	s.send.init(qs, nil)
 	return s
 }
 
@@ -173,7 +172,7 @@ var _ stream.ByteReceiver = (*ReceiveStream)(nil)
 
 func newReceiveStream(c *Conn, qs *quicgo.ReceiveStream) *ReceiveStream {
 	s := &ReceiveStream{conn: c, id: int64(qs.StreamID())}
-	s.recv.init(qs, nil, &c.deadlines)
+	s.recv.init(qs, nil)
 	return s
 }
 
