@@ -9,6 +9,7 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/anyio-go/anyio/internal/deadline"
 	"github.com/anyio-go/anyio/stream"
 	"github.com/anyio-go/anyio/tls"
 )
@@ -36,6 +37,10 @@ type Conn struct {
 	watch       func() bool
 	releaseOnce sync.Once
 
+	// deadlines lets the calls on all streams with the same ctx (a
+	// server's serving ctx, say) share one registration of its end.
+	deadlines deadline.Group
+
 	datagramsOnce sync.Once
 	datagrams     *Datagrams
 }
@@ -48,7 +53,10 @@ func newConn(qc *quicgo.Conn, server bool, sock *socket) *Conn {
 	return c
 }
 
-func (c *Conn) release() { c.releaseOnce.Do(c.sock.release) }
+func (c *Conn) release() {
+	c.deadlines.Close()
+	c.releaseOnce.Do(c.sock.release)
+}
 
 // OpenStream opens a bidirectional stream, waiting while the peer's limit
 // on concurrent streams is reached. The peer's AcceptStream returns it once

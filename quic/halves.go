@@ -55,15 +55,16 @@ type receiveHalf struct {
 }
 
 // init binds h to r, sharing context registrations through sh unless it is
-// nil. The busy guard admits one Receive at a time, so the Direction needs
-// no slot of its own.
-func (h *receiveHalf) init(r reader, sh *deadline.Shared) {
+// nil, and first through the connection's g. The busy guard admits one
+// Receive at a time, so the Direction needs no slot of its own.
+func (h *receiveHalf) init(r reader, sh *deadline.Shared, g *deadline.Group) {
 	h.r = r
 	if sh != nil {
 		h.dir.InitShared(sh, (*readDeadline)(h))
 	} else {
 		h.dir.InitExclusive((*readDeadline)(h))
 	}
+	h.dir.JoinGroup(g)
 }
 
 // readDeadline is a receiveHalf as the deadline.Setter of its stream's read
@@ -190,15 +191,16 @@ type sendHalf struct {
 }
 
 // init binds h to w, sharing context registrations through sh unless it is
-// nil. The busy guard admits one Send or CloseWrite at a time, so the
-// Direction needs no slot of its own.
-func (h *sendHalf) init(w writer, sh *deadline.Shared) {
+// nil, and first through the connection's g. The busy guard admits one
+// Send or CloseWrite at a time, so the Direction needs no slot of its own.
+func (h *sendHalf) init(w writer, sh *deadline.Shared, g *deadline.Group) {
 	h.w = w
 	if sh != nil {
 		h.dir.InitShared(sh, (*writeDeadline)(h))
 	} else {
 		h.dir.InitExclusive((*writeDeadline)(h))
 	}
+	h.dir.JoinGroup(g)
 }
 
 // writeDeadline is a sendHalf as the deadline.Setter of its stream's write

@@ -24,15 +24,25 @@ func (fakeStream) CancelRead(quicgo.StreamErrorCode)  {}
 func (fakeStream) CancelWrite(quicgo.StreamErrorCode) {}
 
 // TestHalvesAllocateNothing: Receive and Send with a ctx that never ends,
-// and with a cancellable ctx used again and again, allocate nothing.
+// and with a cancellable ctx used again and again, allocate nothing, with
+// the connection's registration or the stream's own.
 func TestHalvesAllocateNothing(t *testing.T) {
+	t.Run("group", func(t *testing.T) {
+		var g deadline.Group
+		defer g.Close()
+		halvesAllocateNothing(t, &g)
+	})
+	t.Run("stream", func(t *testing.T) { halvesAllocateNothing(t, nil) })
+}
+
+func halvesAllocateNothing(t *testing.T, g *deadline.Group) {
 	var (
 		r  receiveHalf
 		s  sendHalf
 		sh deadline.Shared
 	)
-	r.init(fakeStream{}, &sh)
-	s.init(fakeStream{}, &sh)
+	r.init(fakeStream{}, &sh, g)
+	s.init(fakeStream{}, &sh, g)
 	buf := make([]byte, 1024)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

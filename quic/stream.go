@@ -38,7 +38,8 @@ type Stream struct {
 	closing atomic.Bool
 
 	// deadlines lets Receive and Send with the same ctx share one
-	// registration of its end.
+	// registration of its end, when the connection's registration
+	// watches another ctx.
 	deadlines deadline.Shared
 }
 
@@ -46,8 +47,8 @@ var _ stream.ByteStream = (*Stream)(nil)
 
 func newStream(c *Conn, qs *quicgo.Stream) *Stream {
 	s := &Stream{conn: c, id: int64(qs.StreamID())}
-	s.recv.init(qs, &s.deadlines)
-	s.send.init(qs, &s.deadlines)
+	s.recv.init(qs, &s.deadlines, &c.deadlines)
+	s.send.init(qs, &s.deadlines, &c.deadlines)
 	return s
 }
 
@@ -119,7 +120,7 @@ var _ stream.ByteSender = (*SendStream)(nil)
 
 func newSendStream(c *Conn, qs *quicgo.SendStream) *SendStream {
 	s := &SendStream{conn: c, id: int64(qs.StreamID())}
-	s.send.init(qs, nil)
+	s.send.init(qs, nil, &c.deadlines)
 	return s
 }
 
@@ -172,7 +173,7 @@ var _ stream.ByteReceiver = (*ReceiveStream)(nil)
 
 func newReceiveStream(c *Conn, qs *quicgo.ReceiveStream) *ReceiveStream {
 	s := &ReceiveStream{conn: c, id: int64(qs.StreamID())}
-	s.recv.init(qs, nil)
+	s.recv.init(qs, nil, &c.deadlines)
 	return s
 }
 

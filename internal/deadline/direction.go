@@ -38,6 +38,11 @@ type Direction struct {
 	shared *Shared // when set, its lock and registrations replace mu, done, stop and gen
 	reg    int     // index of the shared registration the armed call uses
 
+	group   *Group    // when set, tried before the other registrations
+	link    groupLink // d's place in group's list; guarded by group.mu
+	grouped bool      // the armed call relies on group's registration
+	armSeq  uint64    // counts the calls armed, to tell them apart in group
+
 	mu      sync.Mutex // guards the fields below and every deadline change
 	closed  bool
 	done    <-chan struct{} // Done channel the registration watches
@@ -131,7 +136,10 @@ func (d *Direction) arm(ctx context.Context, done <-chan struct{}) error {
 		return stream.ErrClosed
 	}
 	if done != nil {
+		d.armSeq++
 		switch {
+		case d.group != nil && d.group.watch(d, ctx, done):
+			d.grouped = true
 		case d.shared != nil:
 			d.shared.watch(d, ctx, done)
 		case done != d.done:
@@ -164,7 +172,7 @@ func (d *Direction) register(ctx context.Context, done <-chan struct{}) {
 // context, it expires the deadline so the call returns at once.
 func (d *Direction) wake(gen uint64) {
 	d.mu.Lock()
-	if d.armed && d.gen == gen && !d.closed {
+	if d.armed && !d.grouped && d.gen == gen && !d.closed {
 		d.expire()
 	}
 	d.mu.Unlock()
@@ -202,6 +210,10 @@ func (d *Direction) End() {
 		mu := d.lock()
 		mu.Lock()
 		d.armed = false
+		if d.grouped {
+			d.grouped = false
+			d.group.leave(d)
+		}
 		mu.Unlock()
 	}
 	if d.slot != nil {

@@ -81,7 +81,7 @@ func (sh *Shared) wake(i int, gen uint64) {
 	sh.mu.Lock()
 	if sh.regs[i].gen == gen {
 		for _, e := range sh.dirs {
-			if e != nil && e.armed && e.reg == i && !e.closed {
+			if e != nil && e.armed && !e.grouped && e.reg == i && !e.closed {
 				e.expire()
 			}
 		}
