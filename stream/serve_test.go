@@ -98,24 +98,51 @@ func TestServeBackoff(t *testing.T) {
 	assert.Equal(t, want, waits)
 }
 
-func TestServeBackoffWaitsForReal(t *testing.T) {
-	l := newChanListener[*fakeConn]()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := serveAsync(ctx, l, func(context.Context, *fakeConn) {}, quietLogger())
-	var gaps []time.Duration
-	last := time.Now()
-	for range 4 {
-		l.errs <- syscall.EMFILE
-		now := time.Now()
-		gaps = append(gaps, now.Sub(last))
-		last = now
+// emfileListener fails its first n Accepts with EMFILE and then blocks
+// until ctx ends. It records, on Serve's own goroutine, when each Accept
+// was entered and when each failing one returned, so a descheduled test
+// goroutine cannot distort the measured waits.
+type emfileListener struct {
+	n       int
+	mu      sync.Mutex
+	entered []time.Time
+	left    []time.Time
+	blocked chan struct{} // closed when the Accept after the n failures starts
+}
+
+func (l *emfileListener) Accept(ctx context.Context) (*fakeConn, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entered = append(l.entered, time.Now())
+	if len(l.entered) > l.n {
+		close(l.blocked)
+		l.mu.Unlock()
+		<-ctx.Done()
+		l.mu.Lock()
+		return nil, ctx.Err()
 	}
+	l.left = append(l.left, time.Now())
+	return nil, syscall.EMFILE
+}
+
+func (l *emfileListener) Close() error { return nil }
+
+func TestServeBackoffWaitsForReal(t *testing.T) {
+	l := &emfileListener{n: 4, blocked: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := serveAsync(ctx, Listener[*fakeConn](l), func(context.Context, *fakeConn) {}, quietLogger())
+	<-l.blocked
 	cancel()
 	require.NoError(t, <-done)
-	// Gaps 1..3 follow waits of 5, 10 and 20 ms.
-	assert.GreaterOrEqual(t, gaps[1], 5*time.Millisecond)
-	assert.GreaterOrEqual(t, gaps[2], 10*time.Millisecond)
-	assert.GreaterOrEqual(t, gaps[3], 20*time.Millisecond)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// After the i-th failure Serve waits 5, 10, 20, 40 ms before the next
+	// Accept.
+	want := 5 * time.Millisecond
+	for i := range l.n {
+		assert.GreaterOrEqual(t, l.entered[i+1].Sub(l.left[i]), want, "wait after failure %d", i+1)
+		want *= 2
+	}
 }
 
 func TestServeBackoffSleepEndsWithCtx(t *testing.T) {
