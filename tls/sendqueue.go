@@ -55,17 +55,34 @@ func newSendQueue(send func(ctx context.Context, p []byte) error) *sendQueue {
 	}
 }
 
+// writeMode says how a write may reach the transport.
+type writeMode uint8
+
+const (
+	// modeWhole never cuts a record short: under a context that can end it
+	// goes through the writer.
+	modeWhole writeMode = iota
+	// modeDirect always goes straight to the transport: the handshake,
+	// which is abandoned whole when cancelled.
+	modeDirect
+	// modeLast goes straight to the transport unless records are queued
+	// ahead of it: the close_notify of Close, after which the transport is
+	// closed anyway, so a record its context cuts short does no harm and
+	// no writer is started for it.
+	modeLast
+)
+
 // write sends rec whole, directly or through the writer as described on
-// sendQueue. direct forces the direct path (the handshake, which is
-// abandoned whole when cancelled). It reports success once rec was sent, or
-// was accepted when ctx ended first.
-func (q *sendQueue) write(ctx context.Context, rec []byte, direct bool) error {
+// sendQueue, or as mode allows. It reports success once rec was sent, or was
+// accepted when ctx ended first.
+func (q *sendQueue) write(ctx context.Context, rec []byte, mode writeMode) error {
 	q.mu.Lock()
 	if q.err != nil {
 		q.mu.Unlock()
 		return q.err
 	}
-	if direct || (ctx.Done() == nil && !q.inflight && len(q.queue) == 0) {
+	idle := !q.inflight && len(q.queue) == 0
+	if mode == modeDirect || (idle && (ctx.Done() == nil || mode == modeLast)) {
 		return q.writeDirect(ctx, rec)
 	}
 	if err := q.startLocked(); err != nil {

@@ -330,17 +330,18 @@ func (s *Stream) CloseWrite() error {
 		}
 		return nil
 	}
-	return s.sendCloseNotify(context.Background(), "close write")
+	return s.sendCloseNotify(context.Background(), "close write", modeWhole)
 }
 
-// sendCloseNotify sends close_notify once, bounded by ctx. Called with the
-// send slot held.
-func (s *Stream) sendCloseNotify(ctx context.Context, op string) error {
+// sendCloseNotify sends close_notify once, bounded by ctx; mode is
+// modeLast when the transport is closed next. Called with the send slot
+// held.
+func (s *Stream) sendCloseNotify(ctx context.Context, op string, mode writeMode) error {
 	if s.notifySent {
 		return nil
 	}
 	s.notifySent = true
-	s.rc.setWriteContext(ctx)
+	s.rc.setWriteMode(ctx, mode)
 	err := s.conn.CloseWrite()
 	s.rc.clearWriteContext()
 	if err != nil {
@@ -363,7 +364,7 @@ func (s *Stream) Close() error {
 		s.closed.Store(true)
 		if s.sendSlot.TryAcquire() && s.strict && s.sendErr == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), closeNotifyTimeout)
-			s.sendCloseNotify(ctx, "close")
+			s.sendCloseNotify(ctx, "close", modeLast)
 			s.rc.q.drain(ctx)
 			cancel()
 		}

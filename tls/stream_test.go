@@ -339,6 +339,32 @@ func TestCancelledSendKeepsTheStreamConsistent(t *testing.T) {
 	assert.Equal(t, big[:len(prefix)], prefix)
 }
 
+// TestCloseSendsQueuedRecordsFirst checks that Close's close_notify goes
+// after the records a cancelled Send left queued, not around them.
+func TestCloseSendsQueuedRecordsFirst(t *testing.T) {
+	p := newPKI(t)
+	c, s := memoryPair(t, 0, p.clientConfig(), p.serverConfig())
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	big := bytes.Repeat([]byte{'a'}, 1<<16)
+	require.ErrorIs(t, c.Send(short, big), context.DeadlineExceeded)
+
+	ctx := testContext(t)
+	type result struct {
+		got []byte
+		err error
+	}
+	received := make(chan result, 1)
+	go func() {
+		got, err := receiveAll(ctx, s)
+		received <- result{got, err}
+	}()
+	require.NoError(t, c.Close())
+	r := <-received
+	require.Equal(t, io.EOF, r.err, "close_notify must follow the queued records")
+	assert.Equal(t, big[:len(r.got)], r.got)
+}
+
 func TestFailedSendBreaksTheStream(t *testing.T) {
 	p := newPKI(t)
 	a, b := memory.NewBytePipe(64 << 10)

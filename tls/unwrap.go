@@ -46,7 +46,7 @@ func (s *Stream) Unwrap(ctx context.Context) (stream.ByteStream, []byte, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("tls: unwrap: %w", err)
 	}
-	if err := s.sendCloseNotify(ctx, "unwrap"); err != nil {
+	if err := s.sendCloseNotify(ctx, "unwrap", modeWhole); err != nil {
 		return nil, nil, err
 	}
 	// Everything, close_notify included, must be on the transport before
