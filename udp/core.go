@@ -45,6 +45,8 @@ type socket struct {
 	maxDatagram int
 	scratch     []byte // Receive's buffer; guarded by the receive slot
 	batch       batcher
+	one         single         // readOne's state; guarded by the receive slot
+	remote      netip.AddrPort // the peer of a connected socket
 }
 
 func newSocket(conn *net.UDPConn, connected bool, cfg config) (*socket, error) {
@@ -55,6 +57,9 @@ func newSocket(conn *net.UDPConn, connected bool, cfg config) (*socket, error) {
 		recv:        deadline.NewDirection(conn.SetReadDeadline),
 		send:        deadline.NewDirection(conn.SetWriteDeadline),
 		maxDatagram: cfg.maxDatagram,
+	}
+	if connected {
+		s.remote = addrPort(conn.RemoteAddr())
 	}
 	if err := s.batch.init(conn); err != nil {
 		conn.Close()
@@ -116,13 +121,9 @@ func (s *socket) receiveInto(ctx context.Context, buf []byte) (int, netip.AddrPo
 // readLocked reads one datagram while the receive slot is held.
 func (s *socket) readLocked(ctx context.Context, buf []byte) (int, netip.AddrPort, error) {
 	for {
-		n, _, flags, from, err := s.conn.ReadMsgUDPAddrPort(buf, nil)
-		if err == nil {
-			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-			if flags&msgTrunc != 0 {
-				return n, from, errReceiveTruncated
-			}
-			return n, from, nil
+		n, from, err := s.readOne(buf)
+		if err == nil || err == errReceiveTruncated {
+			return n, from, err
 		}
 		if err = s.recv.Retry(ctx, err); err != nil {
 			return 0, netip.AddrPort{}, fail(opReceive, err)
@@ -161,7 +162,7 @@ func (s *socket) sendTo(ctx context.Context, data []byte, addr netip.AddrPort) e
 	for {
 		var err error
 		if s.connected {
-			_, _, err = s.conn.WriteMsgUDPAddrPort(data, nil, netip.AddrPort{})
+			_, err = s.conn.Write(data)
 		} else {
 			_, err = s.conn.WriteToUDPAddrPort(data, addr)
 		}

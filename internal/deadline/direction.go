@@ -32,7 +32,7 @@ import (
 // A call is Begin, then the kernel call (repeated while Retry says so), then
 // End. A Direction must not be copied once used.
 type Direction struct {
-	slot   chan struct{} // capacity 1; holds a token while a call is inside; nil when callers serialise themselves
+	slot   *slot // admits one call at a time; nil when callers serialise themselves
 	setter Setter
 
 	shared *Shared // when set, its lock and registrations replace mu, done, stop and gen
@@ -66,7 +66,7 @@ func (f setterFunc) SetDeadline(t time.Time) error { return f(t) }
 // NewDirection returns a Direction that moves its socket's deadline with
 // setDeadline (the conn's SetReadDeadline or SetWriteDeadline).
 func NewDirection(setDeadline func(time.Time) error) Direction {
-	return Direction{slot: make(chan struct{}, 1), setter: setterFunc(setDeadline)}
+	return Direction{slot: new(slot), setter: setterFunc(setDeadline)}
 }
 
 // InitExclusive prepares a zero Direction that moves its socket's deadline
@@ -90,7 +90,7 @@ func (d *Direction) Begin(ctx context.Context, closing <-chan struct{}) error {
 		return err
 	}
 	if d.slot != nil {
-		if err := d.take(ctx, closing); err != nil {
+		if err := d.slot.take(ctx, closing); err != nil {
 			return err
 		}
 	}
@@ -107,23 +107,6 @@ func (d *Direction) Begin(ctx context.Context, closing <-chan struct{}) error {
 		return err
 	}
 	return nil
-}
-
-// take waits for the slot, until ctx ends or closing is closed.
-func (d *Direction) take(ctx context.Context, closing <-chan struct{}) error {
-	select {
-	case d.slot <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case d.slot <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-closing:
-		return stream.ErrClosed
-	}
 }
 
 // arm registers ctx's end (unless the current registration already watches
@@ -217,7 +200,7 @@ func (d *Direction) End() {
 		mu.Unlock()
 	}
 	if d.slot != nil {
-		<-d.slot
+		d.slot.release()
 	}
 }
 
