@@ -127,7 +127,7 @@ func handshake(ctx context.Context, transport stream.ByteStream, cfg *ctls.Confi
 	rc.rctx = ctx
 	rc.setWriteContext(ctx)
 	rc.handshaking = true
-	err := s.conn.HandshakeContext(ctx)
+	err := s.conn.HandshakeContext(handshakeContext(ctx, cfg))
 	rc.handshaking = false
 	rc.rctx = context.Background()
 	rc.clearWriteContext()
@@ -136,6 +136,18 @@ func handshake(ctx context.Context, transport stream.ByteStream, cfg *ctls.Confi
 		return nil, handshakeError(ctx, err)
 	}
 	return s, nil
+}
+
+// handshakeContext is the context handed to crypto/tls. The record layer
+// already ends every transport call when ctx ends, so crypto/tls's own
+// watcher (a goroutine per handshake that closes the connection) is needed
+// only when a callback of cfg is given the context and may wait on it;
+// otherwise it gets ctx's values without its cancellation.
+func handshakeContext(ctx context.Context, cfg *ctls.Config) context.Context {
+	if cfg.GetCertificate != nil || cfg.GetClientCertificate != nil || cfg.GetConfigForClient != nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // handshakeError says why a handshake failed: the context's error when it
