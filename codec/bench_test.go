@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/anyio-go/anyio/internal/busy"
 )
 
 // cyclic replays data forever, as both an io.Reader and a byte stream, so
@@ -50,21 +52,44 @@ func BenchmarkLengthPrefixedDecode(b *testing.B) {
 				}
 			}
 		})
+		readFrame := func(br *bufio.Reader, h []byte) error {
+			if _, err := io.ReadFull(br, h); err != nil {
+				return err
+			}
+			n := binary.BigEndian.Uint32(h)
+			if n > DefaultMaxFrameSize {
+				return ErrFrameTooLarge
+			}
+			p := make([]byte, n)
+			_, err := io.ReadFull(br, p)
+			return err
+		}
 		b.Run(fmt.Sprintf("bufio+binary/%d", size), func(b *testing.B) {
 			br := bufio.NewReader(&cyclic{data: wire})
 			var h [4]byte
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := io.ReadFull(br, h[:]); err != nil {
+				if err := readFrame(br, h[:]); err != nil {
 					b.Fatal(err)
 				}
-				n := binary.BigEndian.Uint32(h[:])
-				if n > DefaultMaxFrameSize {
-					b.Fatal("frame too large")
+			}
+		})
+		// The same with the one-receiver-at-a-time guard every stream
+		// keeps (a concurrent second call is refused, not interleaved).
+		b.Run(fmt.Sprintf("bufio+binary+guard/%d", size), func(b *testing.B) {
+			br := bufio.NewReader(&cyclic{data: wire})
+			var h [4]byte
+			var g busy.Guard
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if !g.TryAcquire() {
+					b.Fatal("busy")
 				}
-				p := make([]byte, n)
-				if _, err := io.ReadFull(br, p); err != nil {
+				err := readFrame(br, h[:])
+				g.Release()
+				if err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -108,16 +133,37 @@ func BenchmarkLengthPrefixedEncode(b *testing.B) {
 				}
 			}
 		})
+		writeFrame := func(bw *bufio.Writer, h []byte) error {
+			binary.BigEndian.PutUint32(h, uint32(len(payload)))
+			bw.Write(h)
+			bw.Write(payload)
+			return bw.Flush()
+		}
 		b.Run(fmt.Sprintf("bufio+binary/%d", size), func(b *testing.B) {
 			bw := bufio.NewWriter(&copySink{})
 			var h [4]byte
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				binary.BigEndian.PutUint32(h[:], uint32(len(payload)))
-				bw.Write(h[:])
-				bw.Write(payload)
-				if err := bw.Flush(); err != nil {
+				if err := writeFrame(bw, h[:]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// The same with the one-sender-at-a-time guard every stream keeps.
+		b.Run(fmt.Sprintf("bufio+binary+guard/%d", size), func(b *testing.B) {
+			bw := bufio.NewWriter(&copySink{})
+			var h [4]byte
+			var g busy.Guard
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if !g.TryAcquire() {
+					b.Fatal("busy")
+				}
+				err := writeFrame(bw, h[:])
+				g.Release()
+				if err != nil {
 					b.Fatal(err)
 				}
 			}
