@@ -30,8 +30,9 @@ const Unbounded = -1
 // takes the mutex to leave, or until a peer skips them.
 type objectState[T any] struct {
 	mu            sync.Mutex
-	buf           ring[T]
-	max           int // buffer limit, or Unbounded
+	buf           ring[T]       // the buffer of a bounded stream
+	backlog       chunkQueue[T] // the buffer of an unbounded stream
+	max           int           // buffer limit, or Unbounded
 	openSenders   int
 	openReceivers int
 	senders       waitQueue[T] // blocked Sends, each holding its item
@@ -54,7 +55,6 @@ func NewObjectStream[T any](bufferSize int) (*SendStream[T], *ReceiveStream[T]) 
 		panic(fmt.Sprintf("memory: invalid buffer size %d (use Unbounded for no limit)", bufferSize))
 	}
 	st := &objectState[T]{max: bufferSize, openSenders: 1, openReceivers: 1}
-	st.buf.shrink = bufferSize == Unbounded
 	st.pool.New = newWaiter[T]
 	return &SendStream[T]{st: st}, &ReceiveStream[T]{st: st}
 }
@@ -236,6 +236,7 @@ func (r *ReceiveStream[T]) Close() error {
 	if st.openReceivers == 0 {
 		st.senders.resolveAll(errSendBroken)
 		st.buf.clear()
+		st.backlog.clear()
 	}
 	return nil
 }
@@ -282,7 +283,11 @@ func (st *objectState[T]) offer(s *SendStream[T], item T) (peer *waiter[T], done
 		w.settle(nil)
 		return w, true, nil
 	}
-	if st.max == Unbounded || st.buf.len() < st.max {
+	if st.max == Unbounded {
+		st.backlog.push(item)
+		return nil, true, nil
+	}
+	if st.buf.len() < st.max {
 		st.buf.push(item)
 		return nil, true, nil
 	}
@@ -298,7 +303,12 @@ func (st *objectState[T]) take(r *ReceiveStream[T]) (item T, peer *waiter[T], do
 	if r.closed {
 		return item, nil, true, errReceiveClosed
 	}
-	if st.buf.len() > 0 {
+	if st.max == Unbounded {
+		if st.backlog.len() > 0 {
+			// Senders never wait on an unbounded stream.
+			return st.backlog.pop(), nil, true, nil
+		}
+	} else if st.buf.len() > 0 {
 		item = st.buf.pop()
 		// A slot is free: the longest-waiting sender's item moves in.
 		if peer = st.senders.popLive("send"); peer != nil {

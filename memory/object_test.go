@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -549,9 +550,9 @@ func TestUnboundedNeedsNoGoroutineAndShrinks(t *testing.T) {
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "a goroutine was started")
 	r.st.mu.Lock()
-	peak := len(r.st.buf.items)
+	peak := r.st.backlog.chunks()
 	r.st.mu.Unlock()
-	assert.GreaterOrEqual(t, peak, burst)
+	assert.GreaterOrEqual(t, peak*chunkLen[int](), burst)
 
 	for i := range burst - 10 {
 		item, err := r.TryReceive()
@@ -559,9 +560,9 @@ func TestUnboundedNeedsNoGoroutineAndShrinks(t *testing.T) {
 		require.Equal(t, i, item)
 	}
 	r.st.mu.Lock()
-	after := len(r.st.buf.items)
+	after := r.st.backlog.chunks()
 	r.st.mu.Unlock()
-	assert.LessOrEqual(t, after, shrinkFloor, "storage still sized for the burst")
+	assert.LessOrEqual(t, after, 2, "storage still sized for the burst")
 	for i := burst - 10; i < burst; i++ {
 		item, err := r.TryReceive()
 		require.NoError(t, err)
@@ -569,10 +570,10 @@ func TestUnboundedNeedsNoGoroutineAndShrinks(t *testing.T) {
 	}
 }
 
-func TestRingWrapsAndResizesInOrder(t *testing.T) {
-	r := ring[int]{shrink: true}
+func TestRingWrapsAndGrowsInOrder(t *testing.T) {
+	r := ring[int]{}
 	next, want := 0, 0
-	// Grow, shrink and wrap around repeatedly with an uneven rhythm.
+	// Grow and wrap around repeatedly with an uneven rhythm.
 	for round := range 50 {
 		for range (round * 37) % 300 {
 			r.push(next)
@@ -590,39 +591,98 @@ func TestRingWrapsAndResizesInOrder(t *testing.T) {
 	require.Equal(t, next, want)
 }
 
-func TestShrinkingRingReusesItsStorage(t *testing.T) {
-	r := ring[*int]{shrink: true}
-	const burst = 1000
-	for i := range burst {
-		r.push(&i)
+func TestChunkQueueKeepsOrder(t *testing.T) {
+	var q chunkQueue[int]
+	next, want := 0, 0
+	// Cross chunk boundaries, empty out and start over with an uneven
+	// rhythm.
+	for round := range 60 {
+		for range (round * 137) % 3000 {
+			q.push(next)
+			next++
+		}
+		for range min(q.len(), (round*149)%2900) {
+			require.Equal(t, want, q.pop())
+			want++
+		}
 	}
-	peak := r.store // held here, so the garbage collector keeps it
-	for range burst {
-		r.pop()
+	for q.len() > 0 {
+		require.Equal(t, want, q.pop())
+		want++
 	}
-	require.Less(t, len(r.items), len(peak.items), "the ring did not shrink")
-	for i, p := range peak.items {
-		require.Nil(t, p, "given-up storage keeps item %d alive", i)
-	}
-	for i := range burst {
-		r.push(&i)
-	}
-	assert.Same(t, peak, r.store, "the same burst again allocated new storage")
+	require.Equal(t, next, want)
+	assert.LessOrEqual(t, q.chunks(), 1, "an empty queue holds more than one chunk")
 }
 
-func TestRingSparesDoNotPinMemory(t *testing.T) {
-	r := ring[int]{shrink: true}
-	for i := range 1000 {
-		r.push(i)
+func TestChunkLen(t *testing.T) {
+	assert.Equal(t, 512, chunkLen[int]())
+	assert.Equal(t, maxChunkLen, chunkLen[struct{}]())
+	assert.Equal(t, maxChunkLen, chunkLen[byte]())
+	assert.Equal(t, minChunkLen, chunkLen[[1 << 10]byte]())
+}
+
+func TestChunkQueueReusesItsStorage(t *testing.T) {
+	var q chunkQueue[*int]
+	burst := 4 * chunkLen[*int]()
+	// A pool may drop what it is given (under the race detector it does so
+	// at random), so the burst comes back a few times: a chunk must be
+	// reused, not reallocated, at least once.
+	reused := false
+	for range 8 {
+		for i := range burst {
+			q.push(&i)
+		}
+		first := q.head // held here, so the garbage collector keeps it
+		for range burst {
+			q.pop()
+		}
+		require.LessOrEqual(t, q.chunks(), 1, "the queue did not shrink")
+		for i, p := range first.items {
+			require.Nil(t, p, "given-up storage keeps item %d alive", i)
+		}
+		for i := range burst {
+			q.push(&i)
+		}
+		for c := q.head; c != nil; c = c.next {
+			reused = reused || c == first
+		}
+		for range burst {
+			q.pop()
+		}
 	}
-	for r.len() > 0 {
-		r.pop()
+	assert.True(t, reused, "the same burst always allocated new storage")
+}
+
+func TestChunkQueueSparesDoNotPinMemory(t *testing.T) {
+	var q chunkQueue[int]
+	for i := range 4 * chunkLen[int]() {
+		q.push(i)
 	}
-	require.NotNil(t, r.spares)
+	first := weak.Make(q.head)
+	for q.len() > 0 {
+		q.pop()
+	}
+	require.NotNil(t, q.spares)
+	require.NotSame(t, first.Value(), q.head, "the queue did not give its first chunk up")
+	// Spares outlive one collection, so that a queue that reallocates
+	// (and so brings one about) keeps them, but not two.
 	runtime.GC()
-	for k, p := range r.spares {
-		assert.Nil(t, p.Value(), "spare of size %d survived a collection", 1<<k)
+	runtime.GC()
+	assert.Nil(t, first.Value(), "the burst's storage survived two collections")
+}
+
+func TestClosingTheReceiverDropsTheBacklog(t *testing.T) {
+	s, r := NewObjectStream[*int](Unbounded)
+	defer s.Close()
+	for i := range 3 * chunkLen[*int]() {
+		require.NoError(t, s.TrySend(&i))
 	}
+	require.NoError(t, r.Close())
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	assert.Zero(t, s.st.backlog.len())
+	assert.Zero(t, s.st.backlog.chunks())
+	assert.Nil(t, s.st.backlog.spares)
 }
 
 func TestManyProducersManyConsumers(t *testing.T) {

@@ -25,7 +25,7 @@ type Statistics struct {
 // statistics takes the snapshot. The caller holds st.mu.
 func (st *objectState[T]) statistics() Statistics {
 	return Statistics{
-		BufferUsed:         st.buf.len(),
+		BufferUsed:         st.buf.len() + st.backlog.len(),
 		MaxBufferSize:      st.max,
 		OpenSendStreams:    st.openSenders,
 		OpenReceiveStreams: st.openReceivers,
