@@ -87,7 +87,7 @@ func (s *socket) loopWrite(ps []Packet, connected bool) (int, error) {
 	for i := range ps {
 		var err error
 		if connected {
-			_, _, err = s.conn.WriteMsgUDPAddrPort(ps[i].Data, nil, netip.AddrPort{})
+			_, err = s.conn.Write(ps[i].Data)
 		} else {
 			_, err = s.conn.WriteToUDPAddrPort(ps[i].Data, ps[i].Addr)
 		}

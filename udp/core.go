@@ -45,8 +45,6 @@ type socket struct {
 	maxDatagram int
 	scratch     []byte // Receive's buffer; guarded by the receive slot
 	batch       batcher
-	one         single         // readOne's state; guarded by the receive slot
-	remote      netip.AddrPort // the peer of a connected socket
 }
 
 func newSocket(conn *net.UDPConn, connected bool, cfg config) (*socket, error) {
@@ -57,9 +55,6 @@ func newSocket(conn *net.UDPConn, connected bool, cfg config) (*socket, error) {
 		recv:        deadline.NewDirection(conn.SetReadDeadline),
 		send:        deadline.NewDirection(conn.SetWriteDeadline),
 		maxDatagram: cfg.maxDatagram,
-	}
-	if connected {
-		s.remote = addrPort(conn.RemoteAddr())
 	}
 	if err := s.batch.init(conn); err != nil {
 		conn.Close()
@@ -121,9 +116,13 @@ func (s *socket) receiveInto(ctx context.Context, buf []byte) (int, netip.AddrPo
 // readLocked reads one datagram while the receive slot is held.
 func (s *socket) readLocked(ctx context.Context, buf []byte) (int, netip.AddrPort, error) {
 	for {
-		n, from, err := s.readOne(buf)
-		if err == nil || err == errReceiveTruncated {
-			return n, from, err
+		n, _, flags, from, err := s.conn.ReadMsgUDPAddrPort(buf, nil)
+		if err == nil {
+			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+			if flags&msgTrunc != 0 {
+				return n, from, errReceiveTruncated
+			}
+			return n, from, nil
 		}
 		if err = s.recv.Retry(ctx, err); err != nil {
 			return 0, netip.AddrPort{}, fail(opReceive, err)

@@ -266,6 +266,34 @@ func TestCloseWrite(t *testing.T) {
 
 // The zero-allocation path allocates nothing per call, with a background
 // context and with a reused cancellable one.
+// A buffer on the caller's stack stays there: receiving into it allocates
+// nothing either.
+func TestReceiveIntoStackBufferAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	server, client := pair(t)
+	ctx := context.Background()
+	msg := make([]byte, 128)
+	to := client.LocalAddr()
+	allocs := testing.AllocsPerRun(200, func() {
+		var buf [256]byte
+		if err := server.SendTo(ctx, msg, to); err != nil {
+			panic(err)
+		}
+		if _, err := client.ReceiveInto(ctx, buf[:]); err != nil {
+			panic(err)
+		}
+		if err := client.Send(ctx, msg); err != nil {
+			panic(err)
+		}
+		if _, _, err := server.ReceiveInto(ctx, buf[:]); err != nil {
+			panic(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
+
 func TestZeroAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")

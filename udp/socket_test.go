@@ -121,6 +121,29 @@ func TestEmptyDatagram(t *testing.T) {
 	assert.Zero(t, n)
 }
 
+// An empty buffer takes a datagram whole, reporting it truncated, or an
+// empty datagram without error; the next datagram is intact.
+func TestReceiveIntoEmptyBuffer(t *testing.T) {
+	ctx := testContext(t)
+	server := listen(t, "127.0.0.1:0")
+	client := connect(t, server.LocalAddr().String())
+	require.NoError(t, client.Send(ctx, []byte("dropped")))
+	require.NoError(t, client.Send(ctx, nil))
+	require.NoError(t, client.Send(ctx, []byte("next")))
+
+	n, from, err := server.ReceiveInto(ctx, nil)
+	require.ErrorIs(t, err, ErrTruncated)
+	assert.Zero(t, n)
+	assert.Equal(t, client.LocalAddr(), from)
+	n, _, err = server.ReceiveInto(ctx, nil)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	buf := make([]byte, 16)
+	n, _, err = server.ReceiveInto(ctx, buf)
+	require.NoError(t, err)
+	assert.Equal(t, "next", string(buf[:n]))
+}
+
 func TestLargeDatagrams(t *testing.T) {
 	ctx := testContext(t)
 	server := listen(t, "127.0.0.1:0")

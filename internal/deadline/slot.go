@@ -2,6 +2,7 @@ package deadline
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -34,10 +35,13 @@ func (s *slot) take(ctx context.Context, closing <-chan struct{}) error {
 	return s.takeSlow(ctx, closing)
 }
 
+// takeSlow is take once the slot was found held: it queues the caller and
+// waits to be handed the slot.
 func (s *slot) takeSlow(ctx context.Context, closing <-chan struct{}) error {
 	s.mu.Lock()
-	// Announce a waiter before looking once more, so that a holder
-	// releasing from here on takes the slow path and finds the queue.
+	// Mark the slot as having waiters (or take it, if it came free), under
+	// the mutex: from then on the holder's release takes the slow path and
+	// finds the queue.
 	for {
 		st := s.state.Load()
 		if st == slotFree {
@@ -64,19 +68,30 @@ func (s *slot) takeSlow(ctx context.Context, closing <-chan struct{}) error {
 	case <-closing:
 		err = stream.ErrClosed
 	}
+	if slotGiveUpHook != nil {
+		slotGiveUpHook()
+	}
 	s.mu.Lock()
-	for i, w := range s.waiters {
-		if w == ch {
-			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
-			s.mu.Unlock()
-			return err
+	if i := slices.Index(s.waiters, ch); i >= 0 {
+		s.waiters = slices.Delete(s.waiters, i, i+1)
+		if len(s.waiters) == 0 {
+			// Nobody waits any more: the holder's release may take
+			// the fast path again.
+			s.waiters = nil
+			s.state.Store(slotHeld)
 		}
+		s.mu.Unlock()
+		return err
 	}
 	s.mu.Unlock()
 	// Handed the slot while giving up: pass it on.
 	s.release()
 	return err
 }
+
+// slotGiveUpHook, when set (by tests only), runs after a queued caller has
+// given up and before it leaves the queue.
+var slotGiveUpHook func()
 
 // release frees the slot, handing it to the first queued caller if any.
 func (s *slot) release() {

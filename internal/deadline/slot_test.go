@@ -43,9 +43,10 @@ func TestSlotServesWaitersInOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
-			require.NoError(t, s.take(ctx, nil))
-			order <- i
-			s.release()
+			if assert.NoError(t, s.take(ctx, nil)) {
+				order <- i
+				s.release()
+			}
 		})
 		waitQueued(t, &s, i+1)
 	}
@@ -86,31 +87,79 @@ func TestSlotWaiterGivesUp(t *testing.T) {
 	s.release()
 }
 
-// A caller handed the slot just as its context ends passes the slot on
-// rather than keeping it or dropping it.
+// A caller handed the slot just as its context ends passes the slot on,
+// to the next in line, rather than keeping it or dropping it.
 func TestSlotHandedWhileGivingUp(t *testing.T) {
-	for range 200 {
-		var s slot
-		require.NoError(t, s.take(context.Background(), nil))
-		ctx, cancel := context.WithCancel(context.Background())
-		first := make(chan error, 1)
-		go func() { first <- s.take(ctx, nil) }()
-		waitQueued(t, &s, 1)
-		second := make(chan error, 1)
-		go func() { second <- s.take(context.Background(), nil) }()
-		waitQueued(t, &s, 2)
+	var s slot
+	require.NoError(t, s.take(context.Background(), nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { first <- s.take(ctx, nil) }()
+	waitQueued(t, &s, 1)
+	second := make(chan error, 1)
+	go func() { second <- s.take(context.Background(), nil) }()
+	waitQueued(t, &s, 2)
 
-		go cancel()
-		s.release()
-		if err := <-first; err == nil {
-			s.release()
-		} else {
-			require.ErrorIs(t, err, context.Canceled)
+	// The holder hands the slot to the first caller after it has seen
+	// its context end and before it looks for itself in the queue.
+	slotGiveUpHook = func() { s.release() }
+	t.Cleanup(func() { slotGiveUpHook = nil })
+	cancel()
+	require.ErrorIs(t, <-first, context.Canceled)
+	require.NoError(t, <-second, "the slot was not passed on")
+	slotGiveUpHook = nil
+	s.release()
+	assert.Equal(t, int32(slotFree), s.state.Load())
+	assert.Zero(t, s.queued())
+}
+
+func TestSlotWaiterGivesUpMidQueue(t *testing.T) {
+	var s slot
+	require.NoError(t, s.take(context.Background(), nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	order := make(chan int, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		c := context.Background()
+		if i == 1 {
+			c = ctx
 		}
-		require.NoError(t, <-second)
-		s.release()
-		require.Equal(t, int32(slotFree), s.state.Load())
+		wg.Go(func() {
+			if s.take(c, nil) == nil {
+				order <- i
+				s.release()
+			}
+		})
+		waitQueued(t, &s, i+1)
 	}
+	cancel()
+	waitQueued(t, &s, 2)
+	s.release()
+	wg.Wait()
+	close(order)
+	var got []int
+	for i := range order {
+		got = append(got, i)
+	}
+	assert.Equal(t, []int{0, 2}, got)
+	assert.Equal(t, int32(slotFree), s.state.Load())
+}
+
+// The last waiter giving up leaves the slot as if nobody had waited: the
+// holder's release is the fast one again.
+func TestSlotLastWaiterGivingUpRestoresFastPath(t *testing.T) {
+	var s slot
+	require.NoError(t, s.take(context.Background(), nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.take(ctx, nil) }()
+	waitQueued(t, &s, 1)
+	assert.Equal(t, int32(slotWaiters), s.state.Load())
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	assert.Equal(t, int32(slotHeld), s.state.Load())
+	s.release()
+	assert.Equal(t, int32(slotFree), s.state.Load())
 }
 
 func TestSlotStress(t *testing.T) {
