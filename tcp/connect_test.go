@@ -301,15 +301,23 @@ func TestConnectBadLocalAddress(t *testing.T) {
 // sockopt reads an integer socket option of a stream's socket.
 func sockopt(t *testing.T, s *tcp.Stream, level, opt int) int {
 	t.Helper()
+	v, err := trySockopt(t, s, level, opt)
+	require.NoError(t, err)
+	return v
+}
+
+// trySockopt reads an integer socket option of a stream's socket, returning
+// getsockopt's error for the caller to judge.
+func trySockopt(t *testing.T, s *tcp.Stream, level, opt int) (int, error) {
+	t.Helper()
 	raw, err := stream.Extra(s, stream.RawSocket)
 	require.NoError(t, err)
 	rc, err := raw.(*net.TCPConn).SyscallConn()
 	require.NoError(t, err)
 	var v int
 	var gerr error
-	require.NoError(t, rc.Control(func(fd uintptr) { v, gerr = syscall.GetsockoptInt(int(fd), level, opt) }))
-	require.NoError(t, gerr)
-	return v
+	require.NoError(t, rc.Control(func(fd uintptr) { v, gerr = getsockoptInt(fd, level, opt) }))
+	return v, gerr
 }
 
 func TestConnectSocketOptions(t *testing.T) {
@@ -328,7 +336,7 @@ func TestConnectSocketOptions(t *testing.T) {
 
 	c, _ = connectPair(t, l, addr, tcp.WithKeepAlive(42*time.Second))
 	assert.NotZero(t, sockopt(t, c, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE))
-	assert.Equal(t, 42, sockopt(t, c, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE))
+	assert.Equal(t, 42*time.Second, keepAliveIdle(t, c))
 }
 
 func TestConnector(t *testing.T) {

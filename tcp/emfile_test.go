@@ -1,3 +1,5 @@
+//go:build unix
+
 package tcp_test
 
 import (
@@ -59,7 +61,8 @@ func TestServeEMFILEChild(t *testing.T) {
 	// Leave room for a few descriptors only, then take all but one.
 	var old syscall.Rlimit
 	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old))
-	lowered := syscall.Rlimit{Cur: uint64(sockettest.CountFDs(t) + 16), Max: old.Max}
+	lowered := old
+	setRlimit(&lowered.Cur, sockettest.CountFDs(t)+16)
 	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lowered))
 	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old)
 	var filler []*os.File
@@ -100,3 +103,7 @@ func TestServeEMFILEChild(t *testing.T) {
 	require.NoError(t, echoOnce(rctx, c, "after EMFILE"))
 	fmt.Println("EMFILE: recovered: the waiting connection was served once descriptors were free")
 }
+
+// setRlimit stores n in a field of syscall.Rlimit, which is a uint64 on most
+// systems but an int64 on FreeBSD and DragonFly.
+func setRlimit[T ~int64 | ~uint64](field *T, n int) { *field = T(n) }

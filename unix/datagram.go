@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -202,27 +201,6 @@ func connectDatagram(ctx context.Context, cfg *config, local, remotePath string)
 	return newDgram(conn, file, remote), nil
 }
 
-// connectRaw connects a bound datagram socket to path. Datagram connects
-// complete at once.
-func connectRaw(conn *net.UnixConn, path string) error {
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var cerr error
-	if err := raw.Control(func(fd uintptr) {
-		for {
-			cerr = syscall.Connect(int(fd), &syscall.SockaddrUnix{Name: path})
-			if cerr != syscall.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	return os.NewSyscallError("connect", cerr)
-}
-
 // Receive waits for the next datagram from the peer and returns it in a
 // freshly allocated slice of its exact length. Datagrams longer than 256 KiB
 // are cut, with an error wrapping ErrTruncated. It returns an error wrapping
@@ -348,7 +326,7 @@ func (d *dgram) readLocked(ctx context.Context, buf []byte) (int, string, error)
 			if addr != nil {
 				from = addr.Name
 			}
-			if flags&syscall.MSG_TRUNC != 0 {
+			if flags&msgTrunc != 0 {
 				return n, from, fmt.Errorf("unix: receive: %w", ErrTruncated)
 			}
 			return n, from, nil

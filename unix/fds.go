@@ -8,9 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/anyio-go/anyio/internal/deadline"
@@ -28,7 +26,12 @@ var ErrTooManyFDs = errors.New("unix: more file descriptors arrived than asked f
 // data. Like Send it sends all of p or returns an error, shares Send's busy
 // slot (stream.ErrBusy), and fails with stream.ErrClosed after Close or
 // CloseWrite. The files stay open on this side; the caller still owns them.
+// On systems without descriptor passing (Windows) it fails with an error
+// wrapping errors.ErrUnsupported.
 func (s *Stream) SendFDs(ctx context.Context, p []byte, files ...*os.File) error {
+	if err := fdPassing(); err != nil {
+		return fmt.Errorf("unix: send fds: %w", err)
+	}
 	if s.closed.Load() {
 		return fmt.Errorf("unix: send fds: %w", stream.ErrClosed)
 	}
@@ -53,7 +56,7 @@ func (s *Stream) SendFDs(ctx context.Context, p []byte, files ...*os.File) error
 	if err != nil {
 		return s.fdError("send fds", ctx, err)
 	}
-	rights := syscall.UnixRights(fds...)
+	rights := unixRights(fds)
 	err = withContext(ctx, c.SetWriteDeadline, s.fds.sendFired, func() error {
 		n, _, err := c.WriteMsgUnix(p, rights, nil)
 		if err == nil && n < len(p) {
@@ -78,8 +81,13 @@ func (s *Stream) SendFDs(ctx context.Context, p []byte, files ...*os.File) error
 // truncate them, all of that message's descriptors are closed — none leaks —
 // and the error wraps ErrTooManyFDs; the n bytes read into p are valid even
 // then. It shares Receive's busy slot (stream.ErrBusy), returns io.EOF,
-// unwrapped, at end of stream, and stream.ErrClosed after Close.
+// unwrapped, at end of stream, and stream.ErrClosed after Close. On systems
+// without descriptor passing (Windows) it fails with an error wrapping
+// errors.ErrUnsupported.
 func (s *Stream) ReceiveFDs(ctx context.Context, p []byte, maxFDs int) (n int, files []*os.File, err error) {
+	if err := fdPassing(); err != nil {
+		return 0, nil, fmt.Errorf("unix: receive fds: %w", err)
+	}
 	if s.closed.Load() {
 		return 0, nil, fmt.Errorf("unix: receive fds: %w", stream.ErrClosed)
 	}
@@ -100,7 +108,7 @@ func (s *Stream) ReceiveFDs(ctx context.Context, p []byte, maxFDs int) (n int, f
 	maxFDs = max(maxFDs, 0)
 	// Room for one descriptor more than asked for, so that a surplus shows
 	// as a count and not only as truncation.
-	oob := make([]byte, syscall.CmsgSpace(4*(maxFDs+1)))
+	oob := make([]byte, cmsgSpace(4*(maxFDs+1)))
 	var oobn, flags int
 	err = withContext(ctx, c.SetReadDeadline, s.fds.recvFired, func() error {
 		var err error
@@ -138,40 +146,6 @@ func rawFDs(files []*os.File) ([]int, error) {
 		}
 	}
 	return fds, nil
-}
-
-// takeFiles turns the descriptors in a control message into files. When
-// more than maxFDs arrived, or the kernel truncated the message, it closes
-// them all and says so.
-func takeFiles(oob []byte, flags, maxFDs int) ([]*os.File, error) {
-	if len(oob) == 0 && flags&syscall.MSG_CTRUNC == 0 {
-		return nil, nil
-	}
-	msgs, err := syscall.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil, fmt.Errorf("bad control message: %w", err)
-	}
-	var fds []int
-	for i := range msgs {
-		if msgs[i].Header.Level != syscall.SOL_SOCKET || msgs[i].Header.Type != syscall.SCM_RIGHTS {
-			continue
-		}
-		rights, err := syscall.ParseUnixRights(&msgs[i])
-		if err == nil {
-			fds = append(fds, rights...)
-		}
-	}
-	if flags&syscall.MSG_CTRUNC != 0 || len(fds) > maxFDs {
-		for _, fd := range fds {
-			syscall.Close(fd)
-		}
-		return nil, fmt.Errorf("%w (at most %d; all were closed)", ErrTooManyFDs, maxFDs)
-	}
-	files := make([]*os.File, len(fds))
-	for i, fd := range fds {
-		files[i] = os.NewFile(uintptr(fd), "received fd "+strconv.Itoa(fd))
-	}
-	return files, nil
 }
 
 func closeFiles(files []*os.File) {

@@ -8,9 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -30,23 +28,6 @@ func TestUntilSignalledReturnsRunsError(t *testing.T) {
 	failed := errors.New("failed")
 	err := UntilSignalled(nil, io.Discard, func(context.Context, []string, io.Writer) error { return failed })
 	require.ErrorIs(t, err, failed)
-}
-
-func TestUntilSignalledEndsContextOnSignal(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
-			err := UntilSignalled(nil, io.Discard, func(ctx context.Context, _ []string, _ io.Writer) error {
-				require.NoError(t, syscall.Kill(os.Getpid(), sig))
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(10 * time.Second):
-					return errors.New("the signal did not end the context")
-				}
-			})
-			require.NoError(t, err)
-		})
-	}
 }
 
 // childEnv makes the re-executed test binary call Run.

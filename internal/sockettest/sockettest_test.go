@@ -143,7 +143,7 @@ func TestClog(t *testing.T) {
 		var size int
 		var serr error
 		require.NoError(t, raw.Control(func(fd uintptr) {
-			size, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF)
+			size, serr = getsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF)
 		}))
 		require.NoError(t, serr)
 		// Linux doubles the size asked for, to leave room for its own

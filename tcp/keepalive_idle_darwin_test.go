@@ -1,0 +1,16 @@
+package tcp_test
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/anyio-go/anyio/tcp"
+)
+
+// keepAliveIdle returns the keep-alive idle time of s's socket: its
+// TCP_KEEPALIVE, Darwin's name for TCP_KEEPIDLE, in seconds.
+func keepAliveIdle(t *testing.T, s *tcp.Stream) time.Duration {
+	t.Helper()
+	return time.Duration(sockopt(t, s, syscall.IPPROTO_TCP, syscall.TCP_KEEPALIVE)) * time.Second
+}

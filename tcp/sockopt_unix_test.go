@@ -1,0 +1,11 @@
+//go:build unix
+
+package tcp_test
+
+import "syscall"
+
+// getsockoptInt reads an integer socket option of the socket fd, as given
+// to syscall.RawConn.Control.
+func getsockoptInt(fd uintptr, level, opt int) (int, error) {
+	return syscall.GetsockoptInt(int(fd), level, opt)
+}
