@@ -37,6 +37,11 @@ func TestServeBacksOffOnEMFILE(t *testing.T) {
 	cmd.Env = append(os.Environ(), emfileChildEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "child failed:\n%s", out)
+	if strings.Contains(string(out), "--- SKIP: TestServeEMFILEChild") {
+		// Where descriptors cannot be counted (no /proc), neither can the
+		// child set its limit.
+		t.Skipf("the child skipped:\n%s", out)
+	}
 	require.Contains(t, string(out), "EMFILE: recovered", "child output:\n%s", out)
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.Contains(line, "EMFILE:") {
