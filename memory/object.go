@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/anyio-go/anyio/stream"
@@ -257,9 +258,20 @@ func (r *ReceiveStream[T]) Statistics() Statistics {
 // sleep and woken one by one costs more than the spinning it saves.
 const lockSpins = 50
 
+// lockYields is how many times, after spinning, Send and Receive let other
+// goroutines run (the holder of st.mu among them, when it was preempted)
+// before they go to sleep on the mutex.
+const lockYields = 4
+
 // lock locks st.mu for the data path, spinning briefly first.
 func (st *objectState[T]) lock() {
 	for range lockSpins {
+		if st.mu.TryLock() {
+			return
+		}
+	}
+	for range lockYields {
+		runtime.Gosched()
 		if st.mu.TryLock() {
 			return
 		}
