@@ -1,29 +1,33 @@
 package memory
 
 import (
-	"sync"
 	"unsafe"
+	"weak"
 )
 
 // chunkQueue is the FIFO buffer of an unbounded stream: a linked list of
 // fixed-size chunks. Items are written once and read once; the queue never
 // copies them to grow, and gives a chunk up as soon as its last item is
-// read, so its storage follows the backlog down after a burst as closely as
-// it followed it up.
+// read (keeping, when it runs empty, the one chunk it is in, unless that
+// chunk is large), so its storage follows the backlog down after a burst as
+// closely as it followed it up.
 //
 // A backlog that keeps coming back would have the queue allocate (and the
-// garbage collector reclaim) the same chunks again and again. So given-up
-// chunks go to a sync.Pool of the queue's own, from which the next burst
-// takes them back; the pool holds them only until the garbage collector has
-// run twice, so it does not pin the peak memory of a burst either.
+// garbage collector reclaim) the same chunks again and again. So the queue
+// keeps the chunks it gives up as spares: a list linked through the chunks
+// themselves, which the queue holds only by a weak pointer to its first
+// chunk. The next burst takes them back unless a garbage collection has
+// reclaimed them (all at once) in between, so they never pin the peak
+// memory of a burst, and cost the queue one pointer. Once a burst finds its
+// spares it allocates nothing, and so brings no collection about.
 //
 // The zero value is an empty queue. It is not safe for concurrent use; the
 // stream's mutex guards it.
 type chunkQueue[T any] struct {
-	head, tail *chunk[T] // nil while the queue has no storage
-	hi, ti     int       // next index to read in head, to write in tail
-	n          int       // number of items
-	spares     *sync.Pool
+	head, tail *chunk[T]              // nil while the queue has no storage
+	hi, ti     int                    // next index to read in head, to write in tail
+	n          int                    // number of items
+	spares     weak.Pointer[chunk[T]] // first of the spare chunks
 }
 
 // chunk is a block of a chunkQueue's storage.
@@ -78,6 +82,10 @@ func (q *chunkQueue[T]) pop() T {
 	q.hi++
 	q.n--
 	switch {
+	case q.n == 0 && chunkLen[T]()*int(unsafe.Sizeof(zero)) > chunkBytes:
+		// Empty, in a chunk too large to keep for an idle stream.
+		q.head, q.tail, q.hi, q.ti = nil, nil, 0, 0
+		q.giveUp(c)
 	case q.n == 0:
 		// Empty: the head is the tail; start over at its beginning.
 		q.hi, q.ti = 0, 0
@@ -94,22 +102,23 @@ func (q *chunkQueue[T]) clear() {
 	*q = chunkQueue[T]{}
 }
 
-// newChunk returns an empty chunk, a spare one if the pool still has one.
+// newChunk returns an empty chunk: a spare, if they are still there.
 func (q *chunkQueue[T]) newChunk() *chunk[T] {
-	if q.spares != nil {
-		if c, ok := q.spares.Get().(*chunk[T]); ok {
-			return c
+	if c := q.spares.Value(); c != nil {
+		q.spares = weak.Pointer[chunk[T]]{}
+		if c.next != nil {
+			q.spares = weak.Make(c.next)
 		}
+		c.next = nil
+		return c
 	}
 	return &chunk[T]{items: make([]T, chunkLen[T]())}
 }
 
-// giveUp keeps c, read to the end and so emptied, for the next burst.
+// giveUp keeps c, read to the end and so emptied, as the first spare.
 func (q *chunkQueue[T]) giveUp(c *chunk[T]) {
-	if q.spares == nil {
-		q.spares = new(sync.Pool)
-	}
-	q.spares.Put(c)
+	c.next = q.spares.Value()
+	q.spares = weak.Make(c)
 }
 
 // chunks counts the chunks the queue holds, for tests.

@@ -258,9 +258,10 @@ func (r *ReceiveStream[T]) Statistics() Statistics {
 // sleep and woken one by one costs more than the spinning it saves.
 const lockSpins = 50
 
-// lockYields is how many times, after spinning, Send and Receive let other
-// goroutines run (the holder of st.mu among them, when it was preempted)
-// before they go to sleep on the mutex.
+// lockYields is how many times, after spinning, the data path (Send,
+// Receive, TrySend, TryReceive) lets other goroutines run (the holder of
+// st.mu among them, when it was preempted) before it goes to sleep on the
+// mutex.
 const lockYields = 4
 
 // lock locks st.mu for the data path, spinning briefly first.

@@ -3,8 +3,8 @@ package memory
 // ring is the FIFO buffer of a bounded object stream: a circular slice whose
 // length is a power of two, allocated as items first arrive and grown by
 // doubling, so that a stream with a large limit that never fills costs
-// little. Its size never passes the next power of two above the stream's
-// limit, so it has no reason to shrink.
+// little. Its size never passes the next power of two at or above the
+// stream's limit, so it has no reason to shrink.
 //
 // The zero value is an empty ring. It is not safe for concurrent use; the
 // stream's mutex guards it.

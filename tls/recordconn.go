@@ -218,8 +218,9 @@ func (c *recordConn) clearWriteContext() {
 	c.mu.Unlock()
 }
 
-// Close closes the transport. crypto/tls calls it when a handshake's context
-// ends; Stream closes the transport itself otherwise.
+// Close closes the transport. crypto/tls calls it when the context it was
+// given for a handshake ends (see handshakeContext); Stream closes the
+// transport itself otherwise.
 func (c *recordConn) Close() error { return c.transport.Close() }
 
 // LocalAddr reports the transport's local address, if it has one.

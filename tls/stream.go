@@ -81,8 +81,9 @@ var _ stream.ByteStream = (*Stream)(nil)
 // needs a config with a certificate (ErrNoCertificate otherwise). config is
 // cloned, never modified, and given TLS 1.2 as minimum when it sets none.
 //
-// ctx bounds the handshake (and so does WithHandshakeTimeout). On any error
-// the transport is closed. The returned Stream owns the transport: closing
+// ctx bounds the handshake (and so does WithHandshakeTimeout): the
+// transport's calls end when it does, as every byte stream's must. On any
+// error the transport is closed. The returned Stream owns the transport: closing
 // the Stream closes it, and only Unwrap gives it back.
 //
 // Over a synchronous transport (a memory pipe with no buffer), a TLS 1.3
@@ -131,6 +132,10 @@ func handshake(ctx context.Context, transport stream.ByteStream, cfg *ctls.Confi
 	rc.handshaking = false
 	rc.rctx = context.Background()
 	rc.clearWriteContext()
+	if err == nil {
+		// A ctx that ended as the handshake completed still fails it.
+		err = ctx.Err()
+	}
 	if err != nil {
 		transport.Close()
 		return nil, handshakeError(ctx, err)
@@ -140,11 +145,13 @@ func handshake(ctx context.Context, transport stream.ByteStream, cfg *ctls.Confi
 
 // handshakeContext is the context handed to crypto/tls. The record layer
 // already ends every transport call when ctx ends, so crypto/tls's own
-// watcher (a goroutine per handshake that closes the connection) is needed
-// only when a callback of cfg is given the context and may wait on it;
-// otherwise it gets ctx's values without its cancellation.
+// watch on ctx (a registration on it that closes the connection when it
+// ends) is needed only when a callback of cfg is given the context, through
+// ClientHelloInfo.Context or CertificateRequestInfo.Context, and may wait on
+// it; otherwise crypto/tls gets ctx's values without its cancellation.
 func handshakeContext(ctx context.Context, cfg *ctls.Config) context.Context {
-	if cfg.GetCertificate != nil || cfg.GetClientCertificate != nil || cfg.GetConfigForClient != nil {
+	if cfg.GetCertificate != nil || cfg.GetClientCertificate != nil ||
+		cfg.GetConfigForClient != nil || cfg.GetEncryptedClientHelloKeys != nil {
 		return ctx
 	}
 	return context.WithoutCancel(ctx)

@@ -274,6 +274,58 @@ func TestHandshakeContext(t *testing.T) {
 		require.ErrorIs(t, err, io.EOF)
 	})
 
+	t.Run("cancelled mid-handshake", func(t *testing.T) {
+		a, b := memory.NewBytePipe(64 << 10)
+		defer b.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			// Cancel once the ClientHello is out: the handshake is
+			// then waiting for the server.
+			if _, err := b.Receive(context.Background(), make([]byte, 1)); err == nil {
+				cancel()
+			}
+		}()
+		_, err := tls.Wrap(ctx, a, p.clientConfig())
+		require.ErrorIs(t, err, context.Canceled)
+	})
+
+	t.Run("blocked sending", func(t *testing.T) {
+		// A synchronous pipe whose peer never reads: the ClientHello
+		// cannot go out.
+		a, b := memory.NewBytePipe(0)
+		defer b.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := tls.Wrap(ctx, a, p.clientConfig())
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Less(t, time.Since(start), 5*time.Second)
+	})
+
+	t.Run("callback waits on the context", func(t *testing.T) {
+		a, b := memory.NewBytePipe(64 << 10)
+		cfg := p.serverConfig()
+		cert := cfg.Certificates
+		cfg.Certificates = nil
+		cfg.GetCertificate = func(chi *ctls.ClientHelloInfo) (*ctls.Certificate, error) {
+			<-chi.Context().Done()
+			return &cert[0], chi.Context().Err()
+		}
+		clientErr := make(chan error, 1)
+		go func() {
+			_, err := tls.Wrap(testContext(t), b, p.clientConfig())
+			clientErr <- err
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := tls.Wrap(ctx, a, cfg, tls.AsServer())
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Less(t, time.Since(start), 5*time.Second)
+		require.Error(t, <-clientErr, "the client saw the transport close")
+	})
+
 	t.Run("handshake timeout option", func(t *testing.T) {
 		a, b := memory.NewBytePipe(64 << 10)
 		defer b.Close()
