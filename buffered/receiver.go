@@ -116,14 +116,21 @@ func (r *Receiver) Receive(ctx context.Context, p []byte) (int, error) {
 }
 
 // Buffered returns a copy of the bytes received from the transport (or fed)
-// and not yet consumed, nil when there are none. After ErrIncompleteRead or
-// ErrDelimiterNotFound these are the bytes the failed read left behind.
+// and not yet consumed, nil when there are none or r is closed. After
+// ErrIncompleteRead or ErrDelimiterNotFound these are the bytes the failed
+// read left behind.
 //
 // Buffered is part of the receive side: it panics when called while another
-// goroutine is inside a read on r.
+// goroutine is inside a read on r. Racing with Close, it returns nil.
 func (r *Receiver) Buffered() []byte {
-	r.enterSync("Buffered")
+	if !r.enterSync("Buffered") {
+		return nil
+	}
 	defer r.guard.Release()
+	if r.closed.Load() {
+		r.buf, r.r, r.w = nil, 0, 0 // what Close could not release
+		return nil
+	}
 	return r.buffered()
 }
 
@@ -139,14 +146,17 @@ func (r *Receiver) buffered() []byte {
 // fed bytes as if they had just arrived. Feed after Close discards p.
 //
 // Feed is part of the receive side: it panics when called while another
-// goroutine is inside a read on r.
+// goroutine is inside a read on r. Racing with Close, it discards p.
 func (r *Receiver) Feed(p []byte) {
 	if len(p) == 0 {
 		return
 	}
-	r.enterSync("Feed")
+	if !r.enterSync("Feed") {
+		return
+	}
 	defer r.guard.Release()
 	if r.closed.Load() {
+		r.buf, r.r, r.w = nil, 0, 0 // what Close could not release
 		return
 	}
 	r.makeRoom(r.w-r.r+len(p), 0)
@@ -200,10 +210,17 @@ func (r *Receiver) begin(ctx context.Context, op string) error {
 }
 
 // enterSync takes the receive slot for a call that cannot report an error.
-func (r *Receiver) enterSync(method string) {
-	if !r.guard.TryAcquire() {
-		panic("buffered: " + method + " called during a concurrent read")
+// It reports false, taking nothing, when the slot is held by a concurrent
+// Close (which only holds it to release the buffer): the Receiver is closed
+// then. A slot held by a read is a misuse, and panics.
+func (r *Receiver) enterSync(method string) bool {
+	if r.guard.TryAcquire() {
+		return true
 	}
+	if r.closed.Load() {
+		return false
+	}
+	panic("buffered: " + method + " called during a concurrent read")
 }
 
 // consume drops n buffered bytes. Resetting the indices of an empty buffer

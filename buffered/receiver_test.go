@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,6 +144,29 @@ func TestCloseMakesEverythingClosed(t *testing.T) {
 
 	r.Feed([]byte("ignored"))
 	assert.Nil(t, r.Buffered(), "Close releases the buffer and Feed after Close discards")
+}
+
+// Close may be called at any time from any goroutine: Feed and Buffered
+// racing with it see a closed Receiver, never a "concurrent read".
+func TestCloseRacesFeedAndBuffered(t *testing.T) {
+	for range 200 {
+		r := NewReceiver(newChanReceiver())
+		r.Feed([]byte("x"))
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for range 20 {
+				r.Close()
+			}
+		})
+		wg.Go(func() {
+			for range 20 {
+				r.Feed([]byte("y"))
+				r.Buffered()
+			}
+		})
+		wg.Wait()
+		assert.Nil(t, r.Buffered())
+	}
 }
 
 func TestCloseWakesBlockedRead(t *testing.T) {
