@@ -31,8 +31,10 @@
 // line or frame stays buffered and the next Receive completes it. A
 // cancelled Send may have written part of its item, so the send side is
 // broken from then on: later Sends return an error wrapping stream.ErrBroken
-// and the cause (use streamtest's SendBreaksOnCancel when testing them). A
-// Send whose ctx was already done sends nothing and breaks nothing.
+// and the cause — except a context's error, which is only described, so
+// that a later Send's error never reads as that Send's own timeout (use
+// streamtest's SendBreaksOnCancel when testing them). A Send whose ctx was
+// already done sends nothing and breaks nothing.
 //
 // Close closes the wrapped stream, after which every call returns
 // stream.ErrClosed; CloseWrite is passed down, after which Send returns

@@ -113,7 +113,15 @@ func (f *framer) write(ctx context.Context, p []byte) error {
 // sendFailed records what a failed transport Send means for the framing
 // and returns the error for the caller.
 func (f *framer) sendFailed(err error) error {
-	if !errors.Is(err, stream.ErrBusy) {
+	switch {
+	case errors.Is(err, stream.ErrBusy):
+		// Nothing went: the transport refused the call outright.
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// Later Sends have contexts of their own: a ctx error from them
+		// would read as their own timeout, so the cause is only
+		// described.
+		f.sendErr = stream.Broken(fmt.Errorf("an earlier send was interrupted: %v", err))
+	default:
 		f.sendErr = stream.Broken(err)
 	}
 	return f.fail(opSend, err)
@@ -141,6 +149,10 @@ func (f *framer) CloseWrite() error {
 		return nil
 	}
 	if err := f.bs.CloseWrite(); err != nil {
+		if errors.Is(err, stream.ErrBusy) {
+			// Nothing happened: a later CloseWrite may try again.
+			f.writeClosed.Store(false)
+		}
 		return f.fail(opCloseWrite, err)
 	}
 	return nil

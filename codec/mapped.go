@@ -3,6 +3,7 @@ package codec
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -97,8 +98,14 @@ func (m *mapped[A, B]) CloseWrite() error {
 	if m.closed.Load() {
 		return m.fail(opCloseWrite, stream.ErrClosed)
 	}
+	err := m.inner.CloseWrite()
+	if err != nil && errors.Is(err, stream.ErrBusy) {
+		// A Send holds the wrapped stream: nothing was closed, and
+		// Sends go on working until a CloseWrite succeeds.
+		return m.fail(opCloseWrite, err)
+	}
 	m.writeClosed.Store(true)
-	if err := m.inner.CloseWrite(); err != nil {
+	if err != nil {
 		return m.fail(opCloseWrite, err)
 	}
 	return nil

@@ -142,3 +142,27 @@ func TestMapCloseCloseWriteExtra(t *testing.T) {
 	assert.ErrorIs(t, ma.Send(bg, "z"), stream.ErrClosed)
 	assert.ErrorIs(t, ma.CloseWrite(), stream.ErrClosed)
 }
+
+// A CloseWrite refused because a Send holds the framing changes nothing:
+// Sends keep working, and a later CloseWrite half-closes.
+func TestMapCloseWriteRefusedWhileSending(t *testing.T) {
+	a, b := pipe(t, 0) // synchronous: a Send blocks until b reads
+	s := JSON[int](LengthPrefixed(a))
+	res := soon(func() error { return s.Send(bg, 1) })
+	settle()
+	require.ErrorIs(t, s.CloseWrite(), stream.ErrBusy)
+	rb := JSON[int](LengthPrefixed(b))
+	v, err := rb.Receive(bg)
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+	require.NoError(t, <-res)
+
+	res = soon(func() error { return s.Send(bg, 2) })
+	v, err = rb.Receive(bg)
+	require.NoError(t, err, "Sends still work after the refused CloseWrite")
+	require.Equal(t, 2, v)
+	require.NoError(t, <-res)
+	require.NoError(t, s.CloseWrite())
+	_, err = rb.Receive(bg)
+	require.ErrorIs(t, err, io.EOF)
+}
