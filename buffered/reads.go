@@ -10,6 +10,9 @@ import (
 // ReceiveExactly returns the next n bytes, in a new slice the caller owns.
 // It returns as soon as n bytes are available and reads from the transport
 // only as much as it needs (plus read-ahead of at most 4 KiB for small n).
+// A large n is not allocated up front: the result grows, from 64 KiB, as
+// the bytes arrive, so memory follows what the transport delivered rather
+// than what n announced.
 //
 // At end of stream it follows io.ReadFull: io.EOF, unwrapped, when nothing
 // was buffered; an error wrapping ErrIncompleteRead (and io.ErrUnexpectedEOF)
@@ -101,14 +104,30 @@ func (r *Receiver) take(n int) []byte {
 	return r.buf[start : start+n : start+n]
 }
 
+// directStart is the most a large ReceiveExactly allocates before any of
+// its bytes have arrived.
+const directStart = 64 << 10
+
 // exactlyDirect serves a large ReceiveExactly: the transport writes straight
-// into the result, saving a copy. If the read fails part way, the result so
-// far becomes the buffer, so nothing is lost.
+// into the result, saving a copy. The result grows, doubling from
+// directStart, as the bytes arrive, so that a peer announcing a large n
+// costs memory only for what it actually sends. If the read fails part way,
+// the result so far becomes the buffer, so nothing is lost; the call that
+// resumes takes it over.
 func (r *Receiver) exactlyDirect(ctx context.Context, n int) ([]byte, error) {
-	out := make([]byte, n)
-	k := copy(out, r.buf[r.r:r.w])
+	have := r.buf[r.r:r.w]
+	out := make([]byte, min(n, max(directStart, 2*len(have))))
+	k := copy(out, have)
 	r.r, r.w = 0, 0
+	if cap(r.buf) > defaultSize {
+		r.buf = nil // a partial result of an earlier call: taken over
+	}
 	for k < n {
+		if k == len(out) {
+			grown := make([]byte, min(n, 2*len(out)))
+			copy(grown, out)
+			out = grown
+		}
 		m, err := r.src.Receive(ctx, out[k:])
 		k += m
 		if err != nil {

@@ -307,3 +307,39 @@ func (e *endless) Receive(_ context.Context, p []byte) (int, error) {
 }
 
 func (e *endless) Close() error { return nil }
+
+// A large ReceiveExactly allocates as the bytes arrive, not on the strength
+// of n: a peer that announces a lot and sends a little costs little, and a
+// resumed call takes over the partial result instead of keeping it.
+func TestReceiveExactlyGrowsWithWhatArrives(t *testing.T) {
+	c := newChanReceiver()
+	r := NewReceiver(c)
+	const n = 8 << 20
+	c.ch <- []byte("x")
+	ctx, cancel := context.WithCancel(bg)
+	res := make(chan error, 1)
+	go func() {
+		_, err := r.ReceiveExactly(ctx, n)
+		res <- err
+	}()
+	<-c.entered // the byte was taken; the call waits for more
+	<-c.entered
+	cancel()
+	require.ErrorIs(t, <-res, context.Canceled)
+	assert.LessOrEqual(t, cap(r.buf), directStart, "allocated for the announced size")
+	assert.Equal(t, []byte("x"), r.Buffered())
+
+	// Resume with the rest, delivered in pieces.
+	rest := bytes.Repeat([]byte("y"), n-1)
+	go func() {
+		for p := rest; len(p) > 0; p = p[min(len(p), 1<<20):] {
+			c.ch <- p[:min(len(p), 1<<20)]
+		}
+	}()
+	out, err := r.ReceiveExactly(bg, n)
+	require.NoError(t, err)
+	require.Len(t, out, n)
+	assert.Equal(t, byte('x'), out[0])
+	assert.Equal(t, byte('y'), out[n-1])
+	assert.LessOrEqual(t, cap(r.buf), defaultSize, "the partial result was kept after it was taken over")
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -149,6 +151,23 @@ func TestFramesTruncatedAtEOF(t *testing.T) {
 			assert.Equal(t, err, again)
 		})
 	}
+}
+
+// A header announcing an enormous frame, within a limit raised as far as it
+// goes, costs memory only for the bytes that follow it.
+func TestFramesHugeAnnouncedLength(t *testing.T) {
+	a, b := pipe(t, 1<<10)
+	fb := LengthPrefixed(b, HeaderSize(8), MaxFrameSize(math.MaxInt))
+	wire := binary.BigEndian.AppendUint64(nil, 1<<62)
+	require.NoError(t, a.Send(bg, append(wire, 'x')))
+	require.NoError(t, a.CloseWrite())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := fb.Receive(bg)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.ErrorIs(t, err, stream.ErrBroken)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "allocated for the announced length")
 }
 
 func TestFramesCancelledReceiveResumes(t *testing.T) {
