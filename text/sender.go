@@ -49,6 +49,8 @@ type Sender struct {
 
 	replace     bool
 	encoder     *encoding.Encoder // nil for UTF-8
+	checker     *encoding.Encoder // strict mode: vets each string first
+	scratch     []byte            // the checker's discarded output
 	buf         []byte            // encoded bytes on their way out
 	src         []byte            // the piece of a string an encoder is given
 	sentAny     bool              // some bytes may have reached the byte stream
@@ -147,9 +149,14 @@ func (s *Sender) sendUTF8(ctx context.Context, item string) error {
 // sendEncoded encodes the whole item before sending any of it, so that a
 // rune the encoding lacks is found while nothing has gone yet.
 func (s *Sender) sendEncoded(ctx context.Context, item string) error {
-	if !s.replace && !utf8.ValidString(item) {
-		at := firstInvalidString(item)
-		return &EncodeError{Encoding: encodingName(s.enc), Rune: utf8.RuneError, Offset: at, Err: encoding.ErrInvalidUTF8}
+	if !s.replace {
+		if !utf8.ValidString(item) {
+			at := firstInvalidString(item)
+			return &EncodeError{Encoding: encodingName(s.enc), Rune: utf8.RuneError, Offset: at, Err: encoding.ErrInvalidUTF8}
+		}
+		if err := s.check(item); err != nil {
+			return err
+		}
 	}
 	if need := len(item) + utf8.UTFMax; cap(s.buf) < need {
 		s.buf = make([]byte, need)
@@ -170,6 +177,33 @@ func (s *Sender) sendEncoded(ctx context.Context, item string) error {
 		case err == nil, err == transform.ErrShortSrc && !atEOF:
 		default:
 			s.abandonItem()
+			r, _ := utf8.DecodeRuneInString(item[i:])
+			return &EncodeError{Encoding: encodingName(s.enc), Rune: r, Offset: i, Err: err}
+		}
+	}
+}
+
+// check finds the first rune of item that the encoding cannot represent,
+// with an encoder of its own started afresh. The Sender's encoder so never
+// sees a string it cannot finish: a stateful one (HZ, say, which stays in
+// its two-byte mode from one string to the next) would otherwise be left in
+// a state the peer never saw, with nothing to bring it back.
+func (s *Sender) check(item string) error {
+	if s.checker == nil {
+		s.checker = s.enc.NewEncoder()
+		s.scratch = make([]byte, 2*encodeChunk+utf8.UTFMax*8)
+	}
+	s.checker.Reset()
+	for i := 0; ; {
+		k := copy(s.src, item[i:])
+		atEOF := i+k == len(item)
+		_, nSrc, err := s.checker.Transform(s.scratch, s.src[:k], atEOF)
+		i += nSrc
+		switch {
+		case err == nil && atEOF:
+			return nil
+		case err == nil, err == transform.ErrShortDst, err == transform.ErrShortSrc && !atEOF:
+		default:
 			r, _ := utf8.DecodeRuneInString(item[i:])
 			return &EncodeError{Encoding: encodingName(s.enc), Rune: r, Offset: i, Err: err}
 		}

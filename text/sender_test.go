@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 
 	"github.com/anyio-go/anyio/memory"
@@ -60,6 +61,35 @@ func TestSendEncodes(t *testing.T) {
 				require.NoError(t, s.Send(context.Background(), item))
 			}
 			assert.Equal(t, tc.want, rawAll(t, s, raw))
+		})
+	}
+}
+
+// A string refused for a rune the encoding lacks leaves a stateful encoder
+// as the peer knows it: the strings sent after it decode as sent.
+func TestSendRefusedItemKeepsShiftState(t *testing.T) {
+	for name, enc := range map[string]encoding.Encoding{
+		"HZ":          simplifiedchinese.HZGB2312,
+		"ISO-2022-JP": japanese.ISO2022JP,
+		"Shift_JIS":   japanese.ShiftJIS,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, raw := wire(t, text.WithEncoding(enc))
+			require.NoError(t, s.Send(context.Background(), "a"))
+			var encErr *text.EncodeError
+			err := s.Send(context.Background(), "中文😀x")
+			if name != "UTF-16 BOM" {
+				require.ErrorAs(t, err, &encErr)
+				assert.Equal(t, len("中文"), encErr.Offset)
+			}
+			require.NoError(t, s.Send(context.Background(), "文b"))
+			got, err := enc.NewDecoder().Bytes(rawAll(t, s, raw))
+			require.NoError(t, err)
+			want := "a文b"
+			if err == nil && name == "UTF-16 BOM" {
+				want = "a中文😀x文b" // UTF-16 has every rune
+			}
+			assert.Equal(t, want, string(got))
 		})
 	}
 }

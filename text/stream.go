@@ -48,9 +48,10 @@ func (s *Stream) Send(ctx context.Context, item string) error {
 
 // CloseWrite half-closes the byte stream: the peer receives io.EOF after the
 // text sent so far, while this end can still receive. Later Sends return
-// stream.ErrClosed. Every string is encoded completely when it is sent (a
-// stateful encoding such as ISO-2022-JP returns to its initial state at the
-// end of each), so there is nothing left to flush. It is idempotent, returns
+// stream.ErrClosed. Every string is encoded completely when it is sent, so
+// there is nothing left to flush (a stateful encoding's shift state is the
+// peer decoder's too: ISO-2022-JP returns to ASCII at the end of each
+// string, HZ stays where its last character left it). It is idempotent, returns
 // stream.ErrBusy while a Send is in progress, and stream.ErrClosed after
 // Close.
 func (s *Stream) CloseWrite() error {
