@@ -197,15 +197,21 @@ func (c *manualCtx) pending() int {
 
 // cancel ends the context and runs the registered functions.
 func (c *manualCtx) cancel() {
+	for _, f := range c.end() {
+		f()
+	}
+}
+
+// end ends the context and returns the registered functions, unrun: as
+// context.AfterFunc's goroutines are before they get to run.
+func (c *manualCtx) end() map[int]func() {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.err = context.Canceled
 	close(c.done)
 	funcs := c.funcs
 	c.funcs = map[int]func(){}
-	c.mu.Unlock()
-	for _, f := range funcs {
-		f()
-	}
+	return funcs
 }
 
 // deadlines records the deadlines a Direction sets, signalling each on

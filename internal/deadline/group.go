@@ -11,8 +11,8 @@ import (
 // whole connection instead of once per stream.
 //
 // The Group watches one Done channel at a time, the first that a joined
-// Direction's call brings; it keeps watching it until that context ends or
-// the Group is closed, and then takes the next one. A call with another
+// Direction's call brings; it keeps watching it until that context ends and
+// its calls are woken, or the Group is closed, and then takes the next one. A call with another
 // context falls back to the registrations of its Direction (or its
 // Shared). Arming and disarming a call with the watched context only links
 // and unlinks its Direction in a list: nothing is allocated.
@@ -52,9 +52,12 @@ func (g *Group) watch(d *Direction, ctx context.Context, done <-chan struct{}) b
 		return false
 	}
 	if g.done != done {
-		if g.done != nil && !isClosed(g.done) {
+		if g.done != nil && (!isClosed(g.done) || g.head != nil) {
 			// Another context is still watched; taking it over
 			// would cost a registration each time the two alternate.
+			// One that has ended may still have calls for its
+			// registered function to wake: that function gives up
+			// once the group registers anew, so the group waits.
 			return false
 		}
 		g.register(ctx, done)

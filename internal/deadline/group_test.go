@@ -47,6 +47,31 @@ func TestGroupRegistersOnce(t *testing.T) {
 	require.ErrorIs(t, dirs[2].Begin(ctx, nil), context.Canceled)
 }
 
+// TestGroupWaitsForPendingWake: a watched context that has ended, but whose
+// registered function has not run yet, still has calls to wake: a call with
+// another context must not take the group over from it.
+func TestGroupWaitsForPendingWake(t *testing.T) {
+	var g deadline.Group
+	defer g.Close()
+	dirs, recs := groupOf(&g, 2)
+	first, second := newManualCtx(), newManualCtx()
+	require.NoError(t, dirs[0].Begin(first, nil))
+	pending := first.end()
+	require.NoError(t, dirs[1].Begin(second, nil))
+	for _, f := range pending {
+		f()
+	}
+	<-recs[0].changed
+	require.Equal(t, []time.Time{deadline.Past}, recs[0].get(), "the call with the ended context was not woken")
+	require.ErrorIs(t, dirs[0].Retry(first, os.ErrDeadlineExceeded), context.Canceled)
+	dirs[0].End()
+
+	second.cancel()
+	<-recs[1].changed
+	require.Equal(t, []time.Time{deadline.Past}, recs[1].get())
+	dirs[1].End()
+}
+
 // TestGroupOtherContextFallsBack: while the group watches a live context, a
 // call with another one registers on its own Direction, and that context's
 // end wakes it alone.
