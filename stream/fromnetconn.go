@@ -375,13 +375,12 @@ func portOf(a net.Addr) (any, bool) {
 	return nil, false
 }
 
-// isTimeout reports whether err is a deadline expiring.
+// isTimeout reports whether err is a deadline expiring, which net.Conn
+// reports by wrapping os.ErrDeadlineExceeded. Other errors whose Timeout()
+// is true — ETIMEDOUT from a dead peer (keep-alive or TCP_USER_TIMEOUT) —
+// are a broken connection, not a deadline.
 func isTimeout(err error) bool {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // ctxError reports that the ctx ended during op. cause is ctx.Err(), or

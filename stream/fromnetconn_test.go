@@ -369,6 +369,34 @@ func TestFromNetConnForeignTimeoutIsNotSticky(t *testing.T) {
 	assert.NoError(t, err)
 }
 
+// A connection that timed out (ETIMEDOUT: keep-alive probes or
+// TCP_USER_TIMEOUT gave up on the peer) is broken, though its error says
+// Timeout(): it is not a deadline, and it does not turn into a clean EOF.
+func TestFromNetConnTimedOutPeerIsBroken(t *testing.T) {
+	timedOut := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ETIMEDOUT)}
+	require.True(t, timedOut.Timeout())
+	for name, reads := range map[string][]scriptedRead{
+		"alone":     {{0, timedOut}, {0, io.EOF}},
+		"with data": {{2, timedOut}, {0, io.EOF}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := FromNetConn(&scriptedConn{reads: reads})
+			defer s.Close()
+			ctx := context.Background()
+			if reads[0].n > 0 {
+				n, err := s.Receive(ctx, make([]byte, 8))
+				require.NoError(t, err)
+				require.Equal(t, 2, n)
+			}
+			_, err := s.Receive(ctx, make([]byte, 8))
+			require.ErrorIs(t, err, ErrBroken)
+			require.ErrorIs(t, err, syscall.ETIMEDOUT)
+			_, again := s.Receive(ctx, make([]byte, 8))
+			assert.Equal(t, err, again, "broken is sticky; no EOF after it")
+		})
+	}
+}
+
 func TestFromNetConnNoProgress(t *testing.T) {
 	s := FromNetConn(&scriptedConn{reads: []scriptedRead{{0, nil}}})
 	defer s.Close()

@@ -153,12 +153,23 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
+// temporaryAcceptErrors are the errors after which Accept may succeed if
+// tried again: the process or system ran out of descriptors or memory, or
+// one pending connection failed before it was accepted — aborted or reset by
+// its peer, refused by a firewall rule, or hit by a network error that
+// Linux hands to accept(2) (which its manual says to retry like EAGAIN).
+var temporaryAcceptErrors = []error{
+	syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+	syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EPERM,
+	syscall.ENETDOWN, syscall.EPROTO, syscall.ENOPROTOOPT, syscall.EHOSTDOWN,
+	syscall.EHOSTUNREACH, syscall.EOPNOTSUPP, syscall.ENETUNREACH,
+}
+
 // isTemporaryAcceptError reports whether Accept may succeed if tried again:
-// the process or system ran out of descriptors or memory, a connection was
-// aborted before it was accepted, or a timeout expired (Serve checks first
-// that the timeout was not its own ctx).
+// one of temporaryAcceptErrors, or a timeout (Serve checks first that the
+// timeout was not its own ctx).
 func isTemporaryAcceptError(err error) bool {
-	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ECONNABORTED, syscall.ENOBUFS, syscall.ENOMEM} {
+	for _, e := range temporaryAcceptErrors {
 		if errors.Is(err, e) {
 			return true
 		}

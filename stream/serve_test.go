@@ -158,6 +158,27 @@ func TestServeBackoffSleepEndsWithCtx(t *testing.T) {
 	assert.Less(t, time.Since(start), 500*time.Millisecond)
 }
 
+// A pending connection that failed before Accept returned it — reset by
+// its peer, refused by a firewall, hit by a network error Linux passes on
+// through accept(2) — does not end Serve.
+func TestServeRetriesFailedPendingConnections(t *testing.T) {
+	l := newChanListener[*fakeConn]()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	done := serveAsync(ctx, l, func(context.Context, *fakeConn) { served <- struct{}{} },
+		withSleep(func(context.Context, time.Duration) {}), quietLogger())
+	for _, errno := range []syscall.Errno{
+		syscall.ECONNRESET, syscall.EPERM, syscall.EPROTO, syscall.ENETDOWN, syscall.ENETUNREACH,
+		syscall.EHOSTUNREACH, syscall.EHOSTDOWN, syscall.ENOPROTOOPT, syscall.EOPNOTSUPP,
+	} {
+		l.errs <- &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", errno)}
+	}
+	l.conns <- &fakeConn{}
+	<-served
+	cancel()
+	require.NoError(t, <-done)
+}
+
 func TestServePermanentAcceptError(t *testing.T) {
 	l := newChanListener[*fakeConn]()
 	boom := errors.New("boom")
