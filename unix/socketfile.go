@@ -109,6 +109,14 @@ func removeStale(ctx context.Context, network, path string, bindErr error) error
 		// type, a full backlog): leave it alone.
 		return fmt.Errorf("path is in use (%v): %w", err, bindErr)
 	}
+	// Another process (or Listen) may have replaced the stale file with
+	// its own live socket while the probe ran: remove only the file that
+	// was probed. What is left is the gap between two system calls; code
+	// that starts several listeners on one path at once must take turns.
+	again, err := os.Lstat(path)
+	if err != nil || !os.SameFile(info, again) {
+		return nil // gone or replaced: bind again, which tells which
+	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove stale socket file: %w", err)
 	}
