@@ -43,6 +43,12 @@ var _ stream.Listener[*Conn] = (*Listener)(nil)
 // certificate and name the application protocols (NextProtos) the server
 // accepts; quicConfig may be nil for quic-go's defaults. Neither config is
 // modified.
+//
+// Connections whose handshake completed wait for Accept in quic-go's queue,
+// which holds 32: further ones are closed with CONNECTION_REFUSED (their
+// Connect succeeded; their first stream fails). A server that accepts
+// slowly — stream.Serve with WithMaxConnections, say — should keep
+// accepting and shed load itself, or expect clients to retry.
 func Listen(ctx context.Context, address string, tlsConfig *ctls.Config, quicConfig *Config) (*Listener, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("quic: listen: %w", err)

@@ -23,8 +23,10 @@ type serveConfig struct {
 
 // WithMaxConnections limits the number of connections served at once to n.
 // When n handlers are running, Serve does not accept until one returns, so
-// further connections wait in the listener's backlog; none is refused. n <= 0
-// means no limit (the default).
+// further connections wait in the listener's backlog, and a listener whose
+// backlog is bounded decides what happens beyond it (a TCP listener's is
+// the system's, and clients wait; a QUIC listener refuses connections past
+// 32 waiting). n <= 0 means no limit (the default).
 func WithMaxConnections(n int) ServeOption {
 	return func(c *serveConfig) { c.maxConns = n }
 }
