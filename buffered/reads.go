@@ -151,8 +151,9 @@ func (r *Receiver) exactlyDirect(ctx context.Context, n int) ([]byte, error) {
 // within the first maxBytes buffered bytes, however those bytes arrived, so
 // the returned slice is at most maxBytes-len(delim) long. Otherwise
 // ReceiveUntil returns an error wrapping ErrDelimiterNotFound once maxBytes
-// bytes are buffered, and keeps them in the buffer. It never buffers more
-// than max(maxBytes, 4 KiB) bytes. A negative maxBytes counts as 0.
+// bytes are buffered, and keeps them in the buffer. It grows the buffer to
+// no more than max(maxBytes, 4 KiB) (one that an earlier read made larger
+// stays as it is). A negative maxBytes counts as 0.
 //
 // At end of stream it follows io.ReadFull: io.EOF, unwrapped, when nothing
 // was buffered, else an error wrapping ErrIncompleteRead with the bytes kept

@@ -46,7 +46,8 @@ func MaxLineLength(n int) LinesOption {
 // is returned as it is, then io.EOF. A line longer than MaxLineLength
 // breaks the receive side: Receive returns an error wrapping both
 // stream.ErrBroken and ErrLineTooLong and naming the limit, now and from
-// then on. At most MaxLineLength+2 bytes are ever buffered for a line.
+// then on. Looking for the end of a line, Receive lets the buffer grow to
+// no more than MaxLineLength+2 bytes (or 4 KiB, if that is more).
 //
 // Lines reads through a buffered.Stream; when s is one, its buffer is used,
 // so bytes already buffered or fed there are read first. See the package

@@ -81,7 +81,11 @@ func (r *Receiver) init(inner stream.ByteReceiver, c config) {
 // Invalid input ends the stream: the text before it is delivered first, then
 // Receive returns a *DecodeError, and from then on an error wrapping
 // stream.ErrBroken and that *DecodeError. With WithReplacement, invalid
-// input is received as U+FFFD and does not end the stream.
+// input is received as U+FFFD and does not end the stream — except where the
+// encoding itself refuses to go on (UTF-16 with ExpectBOM and no byte-order
+// mark), which ends it as in strict mode. A *DecodeError's Offset does not
+// depend on how the input was split into receives; for a stateful encoding
+// its Bytes may include the escape sequence that follows the bad byte.
 //
 // A cancelled ctx makes a blocked Receive return an error for which
 // errors.Is(err, ctx.Err()) holds; bytes already received stay buffered, so
