@@ -171,9 +171,17 @@ func TestServeRetriesFailedPendingConnections(t *testing.T) {
 		syscall.ECONNRESET, syscall.EPERM, syscall.EPROTO, syscall.ENETDOWN, syscall.ENETUNREACH,
 		syscall.EHOSTUNREACH, syscall.EHOSTDOWN, syscall.ENOPROTOOPT, syscall.EOPNOTSUPP,
 	} {
-		l.errs <- &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", errno)}
+		select {
+		case l.errs <- &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", errno)}:
+		case err := <-done:
+			t.Fatalf("Serve ended after an accept error: %v", err)
+		}
 	}
-	l.conns <- &fakeConn{}
+	select {
+	case l.conns <- &fakeConn{}:
+	case err := <-done:
+		t.Fatalf("Serve ended after an accept error: %v", err)
+	}
 	<-served
 	cancel()
 	require.NoError(t, <-done)
