@@ -115,13 +115,23 @@ const directStart = 64 << 10
 // the result so far becomes the buffer, so nothing is lost; the call that
 // resumes takes it over.
 func (r *Receiver) exactlyDirect(ctx context.Context, n int) ([]byte, error) {
-	have := r.buf[r.r:r.w]
-	out := make([]byte, min(n, max(directStart, 2*len(have))))
-	k := copy(out, have)
-	r.r, r.w = 0, 0
-	if cap(r.buf) > defaultSize {
-		r.buf = nil // a partial result of an earlier call: taken over
+	var out []byte
+	var k int
+	if r.partial && len(r.buf) <= n {
+		// The buffer is the partial result of the call this one
+		// resumes: it becomes the start of the result again.
+		k = copy(r.buf, r.buf[r.r:r.w])
+		out, r.buf = r.buf, nil
+	} else {
+		have := r.buf[r.r:r.w]
+		out = make([]byte, min(n, max(directStart, 2*len(have))))
+		k = copy(out, have)
+		if r.partial {
+			r.buf = nil // too large to keep as the buffer
+		}
 	}
+	r.partial = false
+	r.r, r.w = 0, 0
 	for k < n {
 		if k == len(out) {
 			grown := make([]byte, min(n, 2*len(out)))
@@ -132,7 +142,7 @@ func (r *Receiver) exactlyDirect(ctx context.Context, n int) ([]byte, error) {
 		k += m
 		if err != nil {
 			if k > 0 {
-				r.buf, r.w = out, k
+				r.buf, r.w, r.partial = out, k, true
 			}
 			if err == io.EOF {
 				return nil, r.endError(opReceiveExactly)

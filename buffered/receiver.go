@@ -75,8 +75,9 @@ type Receiver struct {
 
 	// Owned by the holder of guard. The buffered bytes are buf[r:w]; len(buf)
 	// is the capacity in use.
-	buf  []byte
-	r, w int
+	buf     []byte
+	r, w    int
+	partial bool // buf is the partial result of a large ReceiveExactly
 }
 
 var _ stream.ByteReceiver = (*Receiver)(nil)
@@ -128,7 +129,7 @@ func (r *Receiver) Buffered() []byte {
 	}
 	defer r.guard.Release()
 	if r.closed.Load() {
-		r.buf, r.r, r.w = nil, 0, 0 // what Close could not release
+		r.buf, r.r, r.w, r.partial = nil, 0, 0, false // what Close could not release
 		return nil
 	}
 	return r.buffered()
@@ -156,7 +157,7 @@ func (r *Receiver) Feed(p []byte) {
 	}
 	defer r.guard.Release()
 	if r.closed.Load() {
-		r.buf, r.r, r.w = nil, 0, 0 // what Close could not release
+		r.buf, r.r, r.w, r.partial = nil, 0, 0, false // what Close could not release
 		return
 	}
 	r.makeRoom(r.w-r.r+len(p), 0)
@@ -172,7 +173,7 @@ func (r *Receiver) Close() error {
 	r.closed.Store(true)
 	err := r.src.Close()
 	if r.guard.TryAcquire() {
-		r.buf, r.r, r.w = nil, 0, 0
+		r.buf, r.r, r.w, r.partial = nil, 0, 0, false
 		r.guard.Release()
 	}
 	return err
@@ -250,7 +251,7 @@ func (r *Receiver) makeRoom(need, limit int) {
 	nb := make([]byte, size)
 	r.w = copy(nb, r.buf[r.r:r.w])
 	r.r = 0
-	r.buf = nb
+	r.buf, r.partial = nb, false
 }
 
 // fill reads once from the transport into the free space after the buffered

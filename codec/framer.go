@@ -145,14 +145,17 @@ func (f *framer) CloseWrite() error {
 		return f.fail(opCloseWrite, stream.ErrBusy)
 	}
 	defer f.send.Release()
-	if f.writeClosed.Swap(true) {
+	if f.writeClosed.Load() {
 		return nil
 	}
-	if err := f.bs.CloseWrite(); err != nil {
-		if errors.Is(err, stream.ErrBusy) {
-			// Nothing happened: a later CloseWrite may try again.
-			f.writeClosed.Store(false)
-		}
+	// The send slot is held, so no Send can slip in before writeClosed is
+	// set; it is set only once the half-close happened (or cannot be
+	// retried): a refusal with ErrBusy changed nothing.
+	err := f.bs.CloseWrite()
+	if err == nil || !errors.Is(err, stream.ErrBusy) {
+		f.writeClosed.Store(true)
+	}
+	if err != nil {
 		return f.fail(opCloseWrite, err)
 	}
 	return nil

@@ -1,12 +1,14 @@
 package codec
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,6 +149,9 @@ func TestMapCloseCloseWriteExtra(t *testing.T) {
 // Sends keep working, and a later CloseWrite half-closes.
 func TestMapCloseWriteRefusedWhileSending(t *testing.T) {
 	a, b := pipe(t, 0) // synchronous: a Send blocks until b reads
+	// Bounded, so that a regression fails instead of hanging.
+	bg, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
 	s := JSON[int](LengthPrefixed(a))
 	res := soon(func() error { return s.Send(bg, 1) })
 	settle()

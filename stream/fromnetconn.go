@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -211,7 +212,7 @@ func (s *netConnStream) Receive(ctx context.Context, p []byte) (int, error) {
 	for range 100 {
 		n, err := s.conn.Read(p)
 		if n > 0 {
-			if err != nil && !isTimeout(err) {
+			if err != nil && !isTimeout(ctx, err) {
 				// Data first; the error is reported by the next call.
 				s.recv.err = s.ioError("receive", ctx, err)
 			}
@@ -278,7 +279,7 @@ func (s *netConnStream) ioError(op string, ctx context.Context, err error) error
 		return errClosedOp(op)
 	case err == io.EOF:
 		return io.EOF
-	case isTimeout(err):
+	case isTimeout(ctx, err):
 		if cerr := ctx.Err(); cerr != nil {
 			return ctxError(op, cerr)
 		}
@@ -376,11 +377,24 @@ func portOf(a net.Addr) (any, bool) {
 }
 
 // isTimeout reports whether err is a deadline expiring, which net.Conn
-// reports by wrapping os.ErrDeadlineExceeded. Other errors whose Timeout()
-// is true — ETIMEDOUT from a dead peer (keep-alive or TCP_USER_TIMEOUT) —
-// are a broken connection, not a deadline.
-func isTimeout(err error) bool {
-	return errors.Is(err, os.ErrDeadlineExceeded)
+// reports by wrapping os.ErrDeadlineExceeded. A conn that reports it only
+// through Timeout() is believed while ctx has ended (the stream's own
+// deadline, then); otherwise such an error — ETIMEDOUT from a dead peer,
+// after keep-alive probes or TCP_USER_TIMEOUT gave up — is a broken
+// connection.
+func isTimeout(ctx context.Context, err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || errors.Is(err, syscall.ETIMEDOUT) {
+		return false
+	}
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // ctxError reports that the ctx ended during op. cause is ctx.Err(), or

@@ -397,6 +397,37 @@ func TestFromNetConnTimedOutPeerIsBroken(t *testing.T) {
 	}
 }
 
+// timeoutOnlyError is a deadline error of a conn that does not wrap
+// os.ErrDeadlineExceeded, only says Timeout().
+type timeoutOnlyError struct{}
+
+func (timeoutOnlyError) Error() string   { return "i/o timeout" }
+func (timeoutOnlyError) Timeout() bool   { return true }
+func (timeoutOnlyError) Temporary() bool { return true }
+
+// cancellingConn ends the call's context while its Read blocks, as the
+// stream's own deadline would, and fails the Read with a timeout-only error.
+type cancellingConn struct {
+	scriptedConn
+	cancel context.CancelFunc
+}
+
+func (c *cancellingConn) Read([]byte) (int, error) {
+	c.cancel()
+	return 0, timeoutOnlyError{}
+}
+
+// A conn whose deadline error only says Timeout() is believed while the
+// call's context has ended: the stream stays usable.
+func TestFromNetConnTimeoutOnlyDeadline(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := FromNetConn(&cancellingConn{cancel: cancel})
+	defer s.Close()
+	_, err := s.Receive(ctx, make([]byte, 8))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, ErrBroken)
+}
+
 func TestFromNetConnNoProgress(t *testing.T) {
 	s := FromNetConn(&scriptedConn{reads: []scriptedRead{{0, nil}}})
 	defer s.Close()

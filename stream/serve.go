@@ -62,7 +62,12 @@ const (
 //
 // Temporary accept errors (EMFILE, ENFILE, ECONNABORTED, ENOBUFS, ENOMEM and
 // timeouts) are logged and retried after a pause that starts at 5 ms and
-// doubles up to 1 s; an Accept that succeeds resets it.
+// doubles up to 1 s; an Accept that succeeds resets it. Errors of accept(2)
+// that concern only the pending connection it took (ECONNRESET, EPERM from
+// a firewall, and the network errors Linux passes on: ENETDOWN, EPROTO,
+// ENOPROTOOPT, EHOSTDOWN, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH) are retried
+// at once, up to 16 in a row, then like temporary errors; a listener whose
+// error wraps ErrBroken is never retried.
 //
 // When ctx ends, Serve stops accepting, the handlers' contexts are
 // cancelled, and Serve returns nil once every handler has returned. When
@@ -83,6 +88,7 @@ func Serve[T io.Closer](ctx context.Context, l Listener[T], h func(context.Conte
 		slots = make(chan struct{}, cfg.maxConns)
 	}
 	backoff := time.Duration(0)
+	quick := 0 // failed-connection errors in a row
 	for {
 		if slots != nil {
 			select {
@@ -102,15 +108,23 @@ func Serve[T io.Closer](ctx context.Context, l Listener[T], h func(context.Conte
 			if ctx.Err() != nil {
 				return nil
 			}
-			if !isTemporaryAcceptError(err) {
-				return err
+			switch acceptErrorKind(err) {
+			case acceptFailedConn:
+				if quick < maxQuickRetries {
+					quick++
+					cfg.logger.Debug("stream: a pending connection failed; accepting the next", "error", err)
+					continue
+				}
+				fallthrough
+			case acceptTemporary:
+				backoff = nextBackoff(backoff)
+				cfg.logger.Warn("stream: accept failed; retrying", "error", err, "delay", backoff)
+				cfg.sleep(ctx, backoff)
+				continue
 			}
-			backoff = nextBackoff(backoff)
-			cfg.logger.Warn("stream: accept failed; retrying", "error", err, "delay", backoff)
-			cfg.sleep(ctx, backoff)
-			continue
+			return err
 		}
-		backoff = 0
+		backoff, quick = 0, 0
 		if ctx.Err() != nil {
 			_ = conn.Close()
 			return nil
@@ -155,27 +169,55 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// temporaryAcceptErrors are the errors after which Accept may succeed if
-// tried again: the process or system ran out of descriptors or memory, or
-// one pending connection failed before it was accepted — aborted or reset by
-// its peer, refused by a firewall rule, or hit by a network error that
-// Linux hands to accept(2) (which its manual says to retry like EAGAIN).
-var temporaryAcceptErrors = []error{
-	syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
-	syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EPERM,
-	syscall.ENETDOWN, syscall.EPROTO, syscall.ENOPROTOOPT, syscall.EHOSTDOWN,
-	syscall.EHOSTUNREACH, syscall.EOPNOTSUPP, syscall.ENETUNREACH,
+// resourceAcceptErrors are the errors after which Accept may succeed if
+// tried again later: the process or system ran out of descriptors, buffers
+// or memory, or a connection was aborted before it was accepted.
+var resourceAcceptErrors = []error{
+	syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED,
 }
 
-// isTemporaryAcceptError reports whether Accept may succeed if tried again:
-// one of temporaryAcceptErrors, or a timeout (Serve checks first that the
-// timeout was not its own ctx).
-func isTemporaryAcceptError(err error) bool {
-	for _, e := range temporaryAcceptErrors {
+// failedConnErrors are the errors of accept(2) that belong to the one
+// pending connection it took, not to the listener: reset by its peer,
+// refused by a firewall rule, or hit by a network error that Linux hands to
+// accept(2) (its manual says to retry these like EAGAIN).
+var failedConnErrors = []error{
+	syscall.ECONNRESET, syscall.EPERM, syscall.ENETDOWN, syscall.EPROTO, syscall.ENOPROTOOPT,
+	syscall.EHOSTDOWN, syscall.EHOSTUNREACH, syscall.EOPNOTSUPP, syscall.ENETUNREACH,
+}
+
+// Kinds of accept errors.
+const (
+	acceptFatal      = iota // Serve returns it
+	acceptTemporary         // retry after a backoff
+	acceptFailedConn        // retry at once
+)
+
+// maxQuickRetries is how many accept errors of failed connections in a row
+// Serve retries at once; more in a row back off like a temporary error, so
+// that a listener stuck returning one cannot make Serve spin.
+const maxQuickRetries = 16
+
+// acceptErrorKind says what Serve does after Accept returned err (Serve
+// checks first that its own ctx did not end). Failed-connection errors
+// count only as a system call's accept error (a *net.OpError with Op
+// "accept") from a listener that does not call itself broken.
+func acceptErrorKind(err error) int {
+	for _, e := range resourceAcceptErrors {
 		if errors.Is(err, e) {
-			return true
+			return acceptTemporary
 		}
 	}
 	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	if errors.As(err, &ne) && ne.Timeout() {
+		return acceptTemporary
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "accept" && !errors.Is(err, ErrBroken) {
+		for _, e := range failedConnErrors {
+			if errors.Is(err, e) {
+				return acceptFailedConn
+			}
+		}
+	}
+	return acceptFatal
 }

@@ -187,6 +187,59 @@ func TestServeRetriesFailedPendingConnections(t *testing.T) {
 	require.NoError(t, <-done)
 }
 
+// A listener that calls itself broken, or an error that does not come from
+// accept(2), is not retried even when it carries a connection's errno.
+func TestServeDoesNotRetryBrokenListener(t *testing.T) {
+	for name, err := range map[string]error{
+		"broken":      Broken(&net.OpError{Op: "accept", Net: "udp", Err: syscall.ECONNRESET}),
+		"not accept":  &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
+		"bare errno":  syscall.EPERM,
+		"other errno": &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EBADF},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newChanListener[*fakeConn]()
+			done := serveAsync(context.Background(), l, func(context.Context, *fakeConn) {}, quietLogger())
+			l.errs <- err
+			assert.ErrorIs(t, <-done, err)
+		})
+	}
+}
+
+// Failed connections in a row are retried at once up to a point, then with
+// the backoff, so a listener stuck on one cannot make Serve spin.
+func TestServeFailedConnectionsBackOffWhenEndless(t *testing.T) {
+	l := newChanListener[*fakeConn]()
+	var (
+		mu    sync.Mutex
+		waits []time.Duration
+	)
+	sleep := func(ctx context.Context, d time.Duration) {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	done := serveAsync(ctx, l, func(context.Context, *fakeConn) { served <- struct{}{} }, withSleep(sleep), quietLogger())
+	reset := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.ECONNRESET)}
+	for range 19 {
+		l.errs <- reset
+	}
+	l.conns <- &fakeConn{}
+	<-served
+	for range 3 { // the count starts over after a success
+		l.errs <- reset
+	}
+	l.conns <- &fakeConn{}
+	<-served
+	cancel()
+	require.NoError(t, <-done)
+	mu.Lock()
+	defer mu.Unlock()
+	ms := time.Millisecond
+	assert.Equal(t, []time.Duration{5 * ms, 10 * ms, 20 * ms}, waits, "16 at once, then the backoff")
+}
+
 func TestServePermanentAcceptError(t *testing.T) {
 	l := newChanListener[*fakeConn]()
 	boom := errors.New("boom")

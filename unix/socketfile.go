@@ -113,8 +113,10 @@ func removeStale(ctx context.Context, network, path string, bindErr error) error
 	// its own live socket while the probe ran: remove only the file that
 	// was probed. What is left is the gap between two system calls; code
 	// that starts several listeners on one path at once must take turns.
+	// An inode number can be reused at once, so the modification time
+	// (set by bind, in nanoseconds) must match too.
 	again, err := os.Lstat(path)
-	if err != nil || !os.SameFile(info, again) {
+	if err != nil || !os.SameFile(info, again) || !info.ModTime().Equal(again.ModTime()) {
 		return nil // gone or replaced: bind again, which tells which
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
