@@ -242,6 +242,13 @@ func (r *ReceiveStream[T]) Close() error {
 	return nil
 }
 
+// isClosed reports whether this end was closed.
+func (r *ReceiveStream[T]) isClosed() bool {
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	return r.closed
+}
+
 // Statistics returns a snapshot of the stream's state.
 func (r *ReceiveStream[T]) Statistics() Statistics {
 	r.st.mu.Lock()

@@ -56,8 +56,12 @@ func (e *ObjectPipeEnd[T]) TryReceive() (T, error) {
 
 // CloseWrite closes the sending direction of this end: the peer receives
 // the items sent so far and then io.EOF, while this end can still receive.
-// Sends blocked on this end return stream.ErrClosed. It is idempotent.
+// Sends blocked on this end return stream.ErrClosed. It is idempotent;
+// after Close it returns stream.ErrClosed.
 func (e *ObjectPipeEnd[T]) CloseWrite() error {
+	if e.recv.isClosed() {
+		return errCloseWriteClosed
+	}
 	return e.send.Close()
 }
 

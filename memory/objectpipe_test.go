@@ -61,6 +61,7 @@ func TestObjectPipeClose(t *testing.T) {
 	require.NoError(t, a.Close())
 	require.ErrorIs(t, (<-recv).err, stream.ErrClosed)
 	require.ErrorIs(t, a.Send(ctx, 1), stream.ErrClosed)
+	require.ErrorIs(t, a.CloseWrite(), stream.ErrClosed, "after Close every call is ErrClosed")
 
 	_, err := b.Receive(ctx)
 	require.Equal(t, io.EOF, err)

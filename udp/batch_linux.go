@@ -194,6 +194,9 @@ func (s *socket) writeBatch(ps []Packet) (int, error) {
 	b.prepareWrite(ps, s.connected)
 	n, err := b.w.WriteBatch(b.msgs[:len(ps)], 0)
 	clear(b.bufs[:len(ps)]) // drop the references to the caller's buffers
+	if n < 0 {
+		n = 0 // x/net passes on sendmmsg's -1 with its error
+	}
 	return n, err
 }
 

@@ -300,6 +300,30 @@ func TestConnectionRefused(t *testing.T) {
 	assert.Equal(t, "back", string(p.Data))
 }
 
+// A batch refused by an ICMP error reports how many datagrams went out
+// before it: never a negative count.
+func TestSendBatchRefusedCountsWhatWent(t *testing.T) {
+	ctx := testContext(t)
+	closed := listen(t, "127.0.0.1:0")
+	addr := closed.LocalAddr()
+	require.NoError(t, closed.Close())
+
+	client := connect(t, addr.String())
+	batch := []Packet{{Data: []byte("a")}, {Data: []byte("b")}}
+	// Each batch provokes a port-unreachable that fails a later call.
+	for range 1000 {
+		n, err := client.SendBatch(ctx, batch)
+		require.GreaterOrEqual(t, n, 0)
+		require.LessOrEqual(t, n, len(batch))
+		if err != nil {
+			require.ErrorIs(t, err, stream.ErrBroken)
+			require.ErrorIs(t, err, syscall.ECONNREFUSED)
+			return
+		}
+	}
+	t.Fatal("no batch was refused")
+}
+
 func TestConcurrentReceiversEachGetDistinctDatagrams(t *testing.T) {
 	ctx := testContext(t)
 	server := listen(t, "127.0.0.1:0")
