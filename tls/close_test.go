@@ -237,3 +237,32 @@ func TestUnwrapFailures(t *testing.T) {
 		require.ErrorIs(t, err, stream.ErrClosed)
 	})
 }
+
+// A bad record makes crypto/tls answer with an alert from inside Receive.
+// When the peer does not read, that alert cannot go out: the Receive still
+// ends with its ctx, and Close is still bounded.
+func TestAlertToSilentPeerBlocksNothing(t *testing.T) {
+	p := newPKI(t)
+	a, b := memory.NewBytePipe(0) // synchronous: nothing goes out unread
+	c, s := wrapBoth(testContext(t), a, b, p.clientConfig(), p.serverConfig(), nil, nil)
+	require.NoError(t, c.err)
+	require.NoError(t, s.err)
+	defer s.s.Close()
+
+	// An application-data record of garbage, straight onto the wire.
+	junk := append([]byte{23, 3, 3, 0, 20}, make([]byte, 20)...)
+	sent := make(chan error, 1)
+	go func() { sent <- b.Send(context.Background(), junk) }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.s.Receive(ctx, make([]byte, 64))
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second, "the Receive waited for its alert to go out")
+	require.NoError(t, <-sent)
+
+	start = time.Now()
+	c.s.Close()
+	assert.Less(t, time.Since(start), 5*time.Second, "Close waited for the alert to go out")
+}

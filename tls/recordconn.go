@@ -178,9 +178,16 @@ func (c *recordConn) buffered() []byte {
 }
 
 // Write sends the record (or flight of records) p whole, through the send
-// queue: see sendQueue for what happens when the write context ends.
+// queue: see sendQueue for what happens when the write context ends. A
+// write that no Stream operation set a context for comes from crypto/tls's
+// Read (an alert, a key update reply): it runs on the receiving goroutine,
+// under the Receive's context, so that a Receive whose ctx ends returns
+// even while its reply cannot go out.
 func (c *recordConn) Write(p []byte) (int, error) {
-	ctx, mode := c.writeContext()
+	ctx, mode, set := c.writeContext()
+	if !set {
+		ctx = c.rctx
+	}
 	if c.handshaking {
 		mode = modeDirect
 	}
@@ -190,14 +197,16 @@ func (c *recordConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (c *recordConn) writeContext() (context.Context, writeMode) {
+// writeContext returns the context and mode a Stream operation set for
+// writes, and whether one did.
+func (c *recordConn) writeContext() (context.Context, writeMode, bool) {
 	c.mu.Lock()
 	ctx, mode := c.wctx, c.wmode
 	c.mu.Unlock()
 	if ctx == nil {
-		return context.Background(), modeWhole
+		return context.Background(), modeWhole, false
 	}
-	return ctx, mode
+	return ctx, mode, true
 }
 
 func (c *recordConn) setWriteContext(ctx context.Context) { c.setWriteMode(ctx, modeWhole) }
@@ -211,7 +220,7 @@ func (c *recordConn) setWriteMode(ctx context.Context, mode writeMode) {
 }
 
 // clearWriteContext ends the operation setWriteContext began: writes from
-// elsewhere (the receiving side) then use context.Background().
+// elsewhere (the receiving side) then use the receiving side's context.
 func (c *recordConn) clearWriteContext() {
 	c.mu.Lock()
 	c.wctx, c.wmode = nil, modeWhole

@@ -79,7 +79,9 @@ var _ stream.ByteStream = (*Stream)(nil)
 // carries TLS on it. Without AsServer it is the client side; config may then
 // be nil (system roots, and the hostname from WithHostname). The server side
 // needs a config with a certificate (ErrNoCertificate otherwise). config is
-// cloned, never modified, and given TLS 1.2 as minimum when it sets none.
+// never modified: one that sets no MinVersion is cloned and given TLS 1.2 as
+// minimum; a server config that sets one is used as it is, so that its
+// session ticket keys serve every connection.
 //
 // ctx bounds the handshake (and so does WithHandshakeTimeout): the
 // transport's calls end when it does, as every byte stream's must. On any
@@ -383,8 +385,14 @@ func (s *Stream) Close() error {
 		s.closed.Store(true)
 		if s.sendSlot.TryAcquire() && s.strict && s.sendErr == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), closeNotifyTimeout)
+			// crypto/tls may be holding its write lock for a reply a
+			// Receive is writing (an alert to a bad record) to a peer
+			// that does not read: closing the transport when the time
+			// is up frees it, so Close is bounded whatever holds it.
+			stop := context.AfterFunc(ctx, func() { s.transport.Close() })
 			s.sendCloseNotify(ctx, "close", modeLast)
 			s.rc.q.drain(ctx)
+			stop()
 			cancel()
 		}
 		err = s.transport.Close()
