@@ -8,6 +8,7 @@ import (
 
 	"github.com/anyio-go/anyio/buffered"
 	"github.com/anyio-go/anyio/internal/busy"
+	"github.com/anyio-go/anyio/internal/relabel"
 	"github.com/anyio-go/anyio/stream"
 )
 
@@ -113,16 +114,9 @@ func (f *framer) write(ctx context.Context, p []byte) error {
 // sendFailed records what a failed transport Send means for the framing
 // and returns the error for the caller.
 func (f *framer) sendFailed(err error) error {
-	switch {
-	case errors.Is(err, stream.ErrBusy):
-		// Nothing went: the transport refused the call outright.
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		// Later Sends have contexts of their own: a ctx error from them
-		// would read as their own timeout, so the cause is only
-		// described.
-		f.sendErr = stream.Broken(fmt.Errorf("an earlier send was interrupted: %v", err))
-	default:
-		f.sendErr = stream.Broken(err)
+	// ErrBusy: nothing went, the transport refused the call outright.
+	if !errors.Is(err, stream.ErrBusy) {
+		f.sendErr = stream.Broken(relabel.SendCause(err))
 	}
 	return f.fail(opSend, err)
 }

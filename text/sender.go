@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/transform"
 
 	"github.com/anyio-go/anyio/internal/busy"
+	"github.com/anyio-go/anyio/internal/relabel"
 	"github.com/anyio-go/anyio/stream"
 )
 
@@ -241,18 +242,10 @@ func (s *Sender) write(ctx context.Context, p []byte) error {
 		s.sentAny = true
 		return nil
 	}
-	switch {
-	case errors.Is(err, stream.ErrBusy):
-		// Nothing went: the byte stream refused the call outright.
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		// Later Sends have contexts of their own: a ctx error from
-		// them would read as their own timeout, so the cause is only
-		// described.
+	// ErrBusy: nothing went, the byte stream refused the call outright.
+	if !errors.Is(err, stream.ErrBusy) {
 		s.sentAny = true
-		s.broken = fmt.Errorf("an earlier send was interrupted: %v", err)
-	default:
-		s.sentAny = true
-		s.broken = err
+		s.broken = relabel.SendCause(err)
 	}
 	return fmt.Errorf("text: send: %w", err)
 }

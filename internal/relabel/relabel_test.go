@@ -1,6 +1,7 @@
 package relabel_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -61,4 +62,14 @@ func ExampleAs() {
 	// tcp: send: stream: use of closed stream
 	// true
 	// true
+}
+
+func TestSendCause(t *testing.T) {
+	for _, ctxErr := range []error{context.Canceled, context.DeadlineExceeded} {
+		cause := relabel.SendCause(fmt.Errorf("tcp: send: %w", ctxErr))
+		require.NotErrorIs(t, cause, ctxErr, "a later Send must not read as cancelled itself")
+		require.ErrorContains(t, cause, "an earlier send was interrupted: tcp: send: "+ctxErr.Error())
+	}
+	reset := fmt.Errorf("tcp: send: %w", syscall.ECONNRESET)
+	require.Same(t, reset, relabel.SendCause(reset), "other errors are kept as they are")
 }
