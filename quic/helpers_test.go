@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/anyio-go/anyio/internal/sockettest"
 	"github.com/anyio-go/anyio/internal/testcert"
 	"github.com/anyio-go/anyio/quic"
 )
@@ -38,11 +39,7 @@ func (p *pki) clientTLS() *ctls.Config {
 }
 
 // testCtx bounds a test's setup calls.
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t testing.TB) context.Context { return sockettest.Context(t, 10*time.Second) }
 
 // listen listens on an ephemeral loopback port; the listener is closed
 // when the test ends.

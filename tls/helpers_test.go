@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/anyio-go/anyio/internal/sockettest"
 	"github.com/anyio-go/anyio/internal/testcert"
 	"github.com/anyio-go/anyio/memory"
 	"github.com/anyio-go/anyio/stream"
@@ -59,11 +60,7 @@ func withVersion(c *ctls.Config, v uint16) *ctls.Config {
 }
 
 // testContext is a context bounding one test step.
-func testContext(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t testing.TB) context.Context { return sockettest.Context(t, 10*time.Second) }
 
 type wrapped struct {
 	s   *tls.Stream

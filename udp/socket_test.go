@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/anyio-go/anyio/internal/sockettest"
 	"github.com/anyio-go/anyio/stream"
 )
 
@@ -22,12 +23,7 @@ import (
 // fails the test instead of hanging it.
 const testTimeout = 5 * time.Second
 
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t *testing.T) context.Context { return sockettest.Context(t, testTimeout) }
 
 func listen(t *testing.T, address string, opts ...Option) *Socket {
 	t.Helper()

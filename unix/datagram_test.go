@@ -19,18 +19,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/anyio-go/anyio/internal/sockettest"
 	"github.com/anyio-go/anyio/stream"
 	"github.com/anyio-go/anyio/unix"
 )
 
 const dgramTimeout = 5 * time.Second
 
-func dgramContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), dgramTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+func dgramContext(t *testing.T) context.Context { return sockettest.Context(t, dgramTimeout) }
 
 // dgramDir returns a short temporary directory: socket paths must fit in
 // about a hundred bytes.

@@ -1,19 +1,30 @@
-// Package sockettest holds the test and benchmark helpers the socket
-// transports (tcp, unix) share: a descriptor-leak check, byte-stream checks
-// that every transport's Stream must pass with its own error prefix, and the
-// bulk-transfer benchmark body run against the transport and against the
-// net.Conn baseline.
+// Package sockettest holds the test and benchmark helpers the transports
+// share: a context bounding a test's waits, a descriptor-leak check,
+// byte-stream checks that every transport's Stream must pass with its own
+// error prefix, and the bulk-transfer benchmark body run against the
+// transport and against the net.Conn baseline.
 //
 // Every function takes a testing.TB (or *testing.B) and fails it on error.
 // Only test files import this package.
 package sockettest
 
 import (
+	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
+
+// Context returns a context that ends after d, or when the test ends: it
+// bounds a test's waits, so that a bug fails the test instead of hanging it.
+func Context(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // CountFDs counts the process's open descriptors. It skips the test where
 // they cannot be counted (no /proc).
