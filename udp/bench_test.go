@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +17,15 @@ const benchWindow = 32
 // BenchmarkEcho measures echo throughput over loopback: the client sends a
 // window of datagrams, the server echoes each, the client reads them all
 // back. One op is one datagram echoed. Baselines: raw *net.UDPConn on both
-// sides with one system call per datagram.
+// sides with one system call per datagram, reading with Read and
+// ReadFromUDPAddrPort ("net.UDPConn", which cannot tell a truncated datagram
+// from a whole one) and with ReadMsgUDPAddrPort ("net.UDPConn-msg", the
+// standard library's one read that reports truncation, as ReceiveInto must).
 func BenchmarkEcho(b *testing.B) {
 	for _, size := range []int{128, 1200} {
 		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
-			b.Run("net.UDPConn", func(b *testing.B) { benchEchoRaw(b, size, benchWindow) })
+			b.Run("net.UDPConn", func(b *testing.B) { benchEchoRaw(b, size, benchWindow, false) })
+			b.Run("net.UDPConn-msg", func(b *testing.B) { benchEchoRaw(b, size, benchWindow, true) })
 			b.Run("udp", func(b *testing.B) { benchEchoSingle(b, size, benchWindow, context.Background()) })
 			b.Run("udp-ctx", func(b *testing.B) {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -34,7 +39,7 @@ func BenchmarkEcho(b *testing.B) {
 
 // BenchmarkPingPong measures round-trip latency with one datagram in flight.
 func BenchmarkPingPong(b *testing.B) {
-	b.Run("net.UDPConn", func(b *testing.B) { benchEchoRaw(b, 128, 1) })
+	b.Run("net.UDPConn", func(b *testing.B) { benchEchoRaw(b, 128, 1, false) })
 	b.Run("udp", func(b *testing.B) { benchEchoSingle(b, 128, 1, context.Background()) })
 }
 
@@ -54,7 +59,10 @@ func report(b *testing.B, size int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 }
 
-func benchEchoRaw(b *testing.B, size, window int) {
+// benchEchoRaw echoes over raw sockets; withMsg reads with
+// ReadMsgUDPAddrPort (recvmsg, which reports truncation) instead of
+// ReadFromUDPAddrPort and Read.
+func benchEchoRaw(b *testing.B, size, window int, withMsg bool) {
 	srv, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		b.Fatal(err)
@@ -65,7 +73,14 @@ func benchEchoRaw(b *testing.B, size, window int) {
 	wg.Go(func() {
 		buf := make([]byte, 2048)
 		for {
-			n, from, err := srv.ReadFromUDPAddrPort(buf)
+			var n int
+			var from netip.AddrPort
+			var err error
+			if withMsg {
+				n, _, _, from, err = srv.ReadMsgUDPAddrPort(buf, nil)
+			} else {
+				n, from, err = srv.ReadFromUDPAddrPort(buf)
+			}
 			if err != nil {
 				return
 			}
@@ -90,7 +105,13 @@ func benchEchoRaw(b *testing.B, size, window int) {
 			}
 		}
 		for range k {
-			if _, err := cli.Read(buf); err != nil {
+			var err error
+			if withMsg {
+				_, _, _, _, err = cli.ReadMsgUDPAddrPort(buf, nil)
+			} else {
+				_, err = cli.Read(buf)
+			}
+			if err != nil {
 				b.Fatal(err)
 			}
 		}
