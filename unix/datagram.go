@@ -74,7 +74,7 @@ func bindDatagram(ctx context.Context, cfg *config, path string) (*net.UnixConn,
 	if err := checkPath(path); err != nil {
 		return nil, nil, err
 	}
-	var lc net.ListenConfig
+	lc := net.ListenConfig{Control: presetMode(cfg)}
 	var conn *net.UnixConn
 	file, err := bindPath(ctx, cfg, "unixgram", path, func() error {
 		pc, err := lc.ListenPacket(ctx, "unixgram", path)

@@ -61,7 +61,7 @@ func listen(ctx context.Context, cfg *config, path string) (*net.UnixListener, *
 	if err := checkPath(path); err != nil {
 		return nil, nil, err
 	}
-	var lc net.ListenConfig
+	lc := net.ListenConfig{Control: presetMode(cfg)}
 	var ln *net.UnixListener
 	file, err := bindPath(ctx, cfg, "unix", path, func() error {
 		l, err := lc.Listen(ctx, "unix", path)

@@ -29,6 +29,14 @@ func newConfig(opts []Option) config {
 // connect to it. Without it the file gets the process's umask applied to
 // 0777, as bind(2) leaves it. Abstract names (a leading '@') have no file
 // and ignore it.
+//
+// On Linux the file never grants more than mode, not even between bind and
+// the call's return: the socket is given mode before it is bound, the file
+// is created with mode less the umask, and the bits the umask removed are
+// added right after. Other systems create the file with the umask's bits
+// and set mode right after bind, so a peer the umask lets in may connect
+// in between; put the socket in a directory only the intended peers can
+// enter when that matters.
 func WithMode(mode os.FileMode) Option {
 	return func(c *config) {
 		c.mode = mode.Perm()

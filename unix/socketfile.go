@@ -58,7 +58,7 @@ type socketFile struct {
 // "unixgram") to path. When path is taken by a stale socket file (one that
 // nobody is bound to any more) it removes the file and binds again; anything
 // else at path is an error saying what is there. It applies the file mode
-// option and returns the file made, nil for an abstract name. When bind
+// option (on Linux the socket already carries it, see presetMode) and returns the file made, nil for an abstract name. When bind
 // succeeded but a later step failed, it returns the file with the error.
 func bindPath(ctx context.Context, cfg *config, network, path string, bind func() error) (*socketFile, error) {
 	err := bind()
@@ -70,6 +70,9 @@ func bindPath(ctx context.Context, cfg *config, network, path string, bind func(
 	}
 	if err != nil || isAbstract(path) {
 		return nil, err
+	}
+	if bindHook != nil {
+		bindHook(path)
 	}
 	info, err := os.Lstat(path)
 	if err != nil {
@@ -83,6 +86,10 @@ func bindPath(ctx context.Context, cfg *config, network, path string, bind func(
 	}
 	return f, nil
 }
+
+// bindHook, when set (by tests only), runs after a successful bind to a
+// path, before the file mode option is applied.
+var bindHook func(path string)
 
 // removeStale removes the socket file at path if nobody is bound to it.
 // bindErr is the error the bind got; it is wrapped by the errors returned

@@ -1,0 +1,22 @@
+package unix
+
+import "syscall"
+
+// presetMode returns the ListenConfig.Control that gives a socket the
+// permission bits of WithMode before it is bound, or nil without the
+// option. Linux creates the socket file with the socket's own bits less the
+// umask, so from its first instant the file grants no more than asked;
+// bindPath's chmod then adds back any bits the umask took away.
+func presetMode(cfg *config) func(network, address string, c syscall.RawConn) error {
+	if !cfg.modeSet {
+		return nil
+	}
+	mode := uint32(cfg.mode)
+	return func(_, _ string, c syscall.RawConn) error {
+		var err error
+		if cerr := c.Control(func(fd uintptr) { err = syscall.Fchmod(int(fd), mode) }); cerr != nil {
+			return cerr
+		}
+		return err
+	}
+}
