@@ -33,10 +33,11 @@ func newConfig(opts []Option) config {
 // On Linux the file never grants more than mode, not even between bind and
 // the call's return: the socket is given mode before it is bound, the file
 // is created with mode less the umask, and the bits the umask removed are
-// added right after. Other systems create the file with the umask's bits
-// and set mode right after bind, so a peer the umask lets in may connect
-// in between; put the socket in a directory only the intended peers can
-// enter when that matters.
+// added right after. Other systems (and Linux sandboxes that refuse to
+// change a socket's mode) create the file with the umask's bits and set
+// mode right after bind, so a peer the umask lets in may connect in
+// between; put the socket in a directory only the intended peers can enter
+// when that matters.
 func WithMode(mode os.FileMode) Option {
 	return func(c *config) {
 		c.mode = mode.Perm()
