@@ -119,12 +119,12 @@ func benchChanSelectSPSC(b *testing.B, size int) {
 }
 
 // BenchmarkMPMC moves b.N ints from 4 producers to 4 consumers through a
-// stream with a 64-item buffer and through a channel of the same capacity.
+// stream with a 64-item buffer and through a channel of the same capacity,
+// plain and with every operation also selecting on a cancellable ctx.
 func BenchmarkMPMC(b *testing.B) {
 	const producers, consumers, size = 4, 4, 64
-	b.Run("memory", func(b *testing.B) {
+	mem := func(b *testing.B, ctx context.Context) {
 		b.ReportAllocs()
-		ctx := context.Background()
 		s, r := memory.NewObjectStream[int](size)
 		var recv sync.WaitGroup
 		for range consumers {
@@ -157,6 +157,12 @@ func BenchmarkMPMC(b *testing.B) {
 		recv.Wait()
 		b.StopTimer()
 		r.Close()
+	}
+	b.Run("memory", func(b *testing.B) { mem(b, context.Background()) })
+	b.Run("memory-ctx", func(b *testing.B) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		mem(b, ctx)
 	})
 	b.Run("chan", func(b *testing.B) {
 		b.ReportAllocs()
@@ -174,6 +180,45 @@ func BenchmarkMPMC(b *testing.B) {
 			send.Go(func() {
 				for i := p; i < b.N; i += producers {
 					ch <- i
+				}
+			})
+		}
+		send.Wait()
+		close(ch)
+		recv.Wait()
+	})
+	// chan-ctx: the same, each operation also selecting on ctx.Done() of a
+	// cancellable context, as a ctx-aware channel loop must.
+	b.Run("chan-ctx", func(b *testing.B) {
+		b.ReportAllocs()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ch := make(chan int, size)
+		var recv sync.WaitGroup
+		for range consumers {
+			recv.Go(func() {
+				for {
+					select {
+					case _, ok := <-ch:
+						if !ok {
+							return
+						}
+					case <-ctx.Done():
+						return
+					}
+				}
+			})
+		}
+		b.ResetTimer()
+		var send sync.WaitGroup
+		for p := range producers {
+			send.Go(func() {
+				for i := p; i < b.N; i += producers {
+					select {
+					case ch <- i:
+					case <-ctx.Done():
+						return
+					}
 				}
 			})
 		}
