@@ -216,14 +216,19 @@ func (d *Direction) Retry(ctx context.Context, err error) error {
 		return cerr
 	}
 	// Someone else set a deadline (through the raw socket, say): the
-	// context alone decides when this call ends.
+	// context alone decides when this call ends. It may have ended since
+	// the look above, its wake-up expiring the deadline under the lock:
+	// look again under the lock, or the clearing would undo the wake-up.
 	mu := d.lock()
 	mu.Lock()
+	defer mu.Unlock()
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
 	if !d.closed {
 		_ = d.setter.SetDeadline(time.Time{})
 		d.expired = false
 	}
-	mu.Unlock()
 	return nil
 }
 

@@ -131,6 +131,64 @@ func TestStrayDeadlineIsRetried(t *testing.T) {
 	require.Same(t, other, d.Retry(context.Background(), other), "other errors pass through")
 }
 
+// errHookCtx is a manualCtx that runs hook inside its nth Err call, after
+// reading the error it returns: as if the goroutine that asked had been
+// preempted just after the answer, while the context ended.
+type errHookCtx struct {
+	*manualCtx
+	calls, nth int
+	hook       func()
+}
+
+func (c *errHookCtx) Err() error {
+	err := c.manualCtx.Err()
+	if c.calls++; c.calls == c.nth {
+		c.hook()
+	}
+	return err
+}
+
+// TestRetryKeepsWakeOfEndingContext: a stray deadline is being cleared just
+// as the call's context ends and its wake-up expires the deadline. The
+// wake-up must win, or the call goes back to wait with nothing to wake it.
+func TestRetryKeepsWakeOfEndingContext(t *testing.T) {
+	a, _ := pipe(t)
+	expired := make(chan struct{}, 1)
+	d := deadline.NewDirection(func(t time.Time) error {
+		err := a.SetReadDeadline(t)
+		if t.Equal(deadline.Past) {
+			expired <- struct{}{}
+		}
+		return err
+	})
+	manual := newManualCtx()
+	// Err calls: Begin's, arm's, then Retry's first look, during which the
+	// context ends and its wake-up (run by context.AfterFunc on a goroutine
+	// of its own) expires the deadline.
+	ctx := &errHookCtx{manualCtx: manual, nth: 3, hook: func() {
+		manual.cancel()
+		select {
+		case <-expired:
+		case <-time.After(5 * time.Second):
+			t.Error("the wake-up did not expire the deadline")
+		}
+	}}
+	require.NoError(t, a.SetReadDeadline(deadline.Past)) // stray: set by someone else
+	done := make(chan error, 1)
+	go func() {
+		_, err := read(ctx, &d, a, make([]byte, 1))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(5 * time.Second):
+		a.Close()
+		<-done
+		t.Fatal("the call did not return although its context ended")
+	}
+}
+
 func TestCloseRefusesCallsThatCanEnd(t *testing.T) {
 	a, _ := pipe(t)
 	d := deadline.NewDirection(a.SetReadDeadline)
