@@ -13,13 +13,14 @@ const maxBatch = 1024
 
 // receiveBatch fills ps with at least one datagram; see Socket.ReceiveBatch.
 func (s *socket) receiveBatch(ctx context.Context, ps []Packet) (int, error) {
+	if len(ps) == 0 {
+		// Nothing to wait for, so no turn to wait for either.
+		return 0, emptyBatch(opReceiveBatch, ctx, s.closed.Load())
+	}
 	if err := s.beginReceive(ctx); err != nil {
 		return 0, fail(opReceiveBatch, err)
 	}
 	defer s.recv.End()
-	if len(ps) == 0 {
-		return 0, nil
-	}
 	ps = ps[:min(len(ps), maxBatch)]
 	for {
 		n, truncated, err := s.readBatch(ps)
@@ -37,6 +38,12 @@ func (s *socket) receiveBatch(ctx context.Context, ps []Packet) (int, error) {
 
 // sendBatch sends every entry of ps in order; see Socket.SendBatch.
 func (s *socket) sendBatch(ctx context.Context, ps []Packet) (int, error) {
+	if s.closed.Load() || s.wclosed.Load() {
+		return 0, fail(opSendBatch, errClosed)
+	}
+	if len(ps) == 0 {
+		return 0, emptyBatch(opSendBatch, ctx, false)
+	}
 	if !s.connected {
 		for i := range ps {
 			if !ps[i].Addr.IsValid() {
@@ -62,6 +69,18 @@ func (s *socket) sendBatch(ctx context.Context, ps []Packet) (int, error) {
 		}
 	}
 	return sent, nil
+}
+
+// emptyBatch is the outcome of a batch call with no entries: the error of a
+// closed socket or an ended ctx, else nil.
+func emptyBatch(op string, ctx context.Context, closed bool) error {
+	if closed {
+		return fail(op, errClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(op, err)
+	}
+	return nil
 }
 
 // loopRead is the portable ReceiveBatch: one datagram per call, into ps[0].

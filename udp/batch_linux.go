@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/net/ipv4"
@@ -44,6 +45,7 @@ type batcher struct {
 	hdrs   []mmsghdr
 	iovs   []syscall.Iovec
 	names  []syscall.RawSockaddrInet6
+	zone   zoneCache
 	count  int   // headers passed to recvmmsg
 	got    int   // datagrams it received
 	rerr   error // its error
@@ -89,7 +91,7 @@ func (s *socket) readBatch(ps []Packet) (int, int, error) {
 		for i := range b.got {
 			h := &b.hdrs[i]
 			ps[i].Data = ps[i].Data[:h.n]
-			ps[i].Addr = sockaddrAddrPort(&b.names[i])
+			ps[i].Addr = b.sockaddrAddrPort(&b.names[i])
 			if h.hdr.Flags&syscall.MSG_TRUNC != 0 && truncated < 0 {
 				truncated = i
 			}
@@ -154,7 +156,7 @@ func (b *batcher) recvmmsg(fd uintptr) bool {
 
 // sockaddrAddrPort reads a sockaddr_in or sockaddr_in6 filled in by the
 // kernel. IPv4 peers of a dual-stack socket come out as plain IPv4.
-func sockaddrAddrPort(sa *syscall.RawSockaddrInet6) netip.AddrPort {
+func (b *batcher) sockaddrAddrPort(sa *syscall.RawSockaddrInet6) netip.AddrPort {
 	switch sa.Family {
 	case syscall.AF_INET:
 		sa4 := (*syscall.RawSockaddrInet4)(unsafe.Pointer(sa))
@@ -162,7 +164,7 @@ func sockaddrAddrPort(sa *syscall.RawSockaddrInet6) netip.AddrPort {
 	case syscall.AF_INET6:
 		ip := netip.AddrFrom16(sa.Addr).Unmap()
 		if sa.Scope_id != 0 && ip.Is6() {
-			ip = ip.WithZone(zoneName(int(sa.Scope_id)))
+			ip = ip.WithZone(b.zone.name(int(sa.Scope_id)))
 		}
 		return netip.AddrPortFrom(ip, networkOrder(&sa.Port))
 	}
@@ -175,13 +177,32 @@ func networkOrder(p *uint16) uint16 {
 	return uint16(b[0])<<8 | uint16(b[1])
 }
 
-// zoneName names an IPv6 scope (link-local peers only) as net does: by its
-// interface name, or its number when the interface is gone.
-func zoneName(index int) string {
-	if ifi, err := net.InterfaceByIndex(index); err == nil {
-		return ifi.Name
+// zoneCache names the IPv6 scope of link-local peers as net does: by its
+// interface name, or its number when the interface is gone. It remembers
+// the last scope named for a while, as net's own cache does, since looking
+// an interface up asks the kernel for the whole list (dozens of
+// allocations) and a batch's datagrams mostly share one scope. Guarded by
+// the receive slot.
+type zoneCache struct {
+	index int
+	zone  string
+	at    time.Time
+}
+
+// zoneCacheTTL is how long a scope's name is trusted: an interface can be
+// renamed, or its number reused.
+const zoneCacheTTL = time.Minute
+
+func (z *zoneCache) name(index int) string {
+	if index == z.index && z.zone != "" && time.Since(z.at) < zoneCacheTTL {
+		return z.zone
 	}
-	return strconv.Itoa(index)
+	name := strconv.Itoa(index)
+	if ifi, err := net.InterfaceByIndex(index); err == nil {
+		name = ifi.Name
+	}
+	z.index, z.zone, z.at = index, name, time.Now()
+	return name
 }
 
 // writeBatch makes one sendmmsg call over ps (len(ps) ≤ maxBatch) and

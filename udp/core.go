@@ -151,6 +151,9 @@ func (s *socket) receive(ctx context.Context) ([]byte, netip.AddrPort, error) {
 // sendTo sends data as one datagram, to addr on an unconnected socket and to
 // the peer on a connected one (addr is then the zero AddrPort).
 func (s *socket) sendTo(ctx context.Context, data []byte, addr netip.AddrPort) error {
+	if s.closed.Load() || s.wclosed.Load() {
+		return fail(opSend, errClosed) // whatever the arguments
+	}
 	if !s.connected && !addr.IsValid() {
 		return fmt.Errorf("udp: %s: invalid destination address %v", opSend, addr)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -375,4 +376,47 @@ func TestStrayRawDeadlineIsIgnored(t *testing.T) {
 	r := await(t, ch)
 	require.NoError(t, r.err)
 	assert.Equal(t, "x", string(r.data))
+}
+
+// TestEmptyBatchesReturnAtOnce: a batch call with no entries has nothing to
+// wait for, not even the turn of a call already receiving or sending.
+func TestEmptyBatchesReturnAtOnce(t *testing.T) {
+	server, client := pair(t)
+	bg, cancelBG := context.WithCancel(context.Background())
+	ch := receiveAsync(bg, client)
+	letBlock()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	n, err := client.ReceiveBatch(ctx, nil)
+	require.NoError(t, err, "an empty ReceiveBatch waited for the blocked Receive")
+	assert.Zero(t, n)
+	n, err = client.SendBatch(ctx, nil)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	cancelBG()
+	require.ErrorIs(t, await(t, ch).err, context.Canceled)
+
+	n, err = server.ReceiveBatch(bg, []Packet{})
+	require.ErrorIs(t, err, context.Canceled, "an ended ctx is still reported")
+	assert.Zero(t, n)
+	require.NoError(t, server.Close())
+	_, err = server.ReceiveBatch(ctx, nil)
+	require.ErrorIs(t, err, stream.ErrClosed)
+	_, err = server.SendBatch(ctx, nil)
+	require.ErrorIs(t, err, stream.ErrClosed)
+}
+
+// TestClosedBeforeArguments: after Close every send reports the closed
+// socket, whatever is wrong with its arguments.
+func TestClosedBeforeArguments(t *testing.T) {
+	server, _ := pair(t)
+	ctx := testContext(t)
+	require.NoError(t, server.Close())
+	require.ErrorIs(t, server.SendTo(ctx, []byte("x"), netip.AddrPort{}), stream.ErrClosed)
+	_, err := server.SendBatch(ctx, []Packet{{Data: []byte("x")}})
+	require.ErrorIs(t, err, stream.ErrClosed)
+
+	other, _ := pair(t)
+	require.NoError(t, other.CloseWrite())
+	require.ErrorIs(t, other.SendTo(ctx, []byte("x"), netip.AddrPort{}), stream.ErrClosed)
 }

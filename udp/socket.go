@@ -96,7 +96,9 @@ func (u *Socket) SendTo(ctx context.Context, data []byte, addr netip.AddrPort) e
 // returns how many entries were filled. Datagrams that did not fit keep the
 // bytes that did, and the error then wraps ErrTruncated and names the first
 // such entry; n still counts every entry filled. In steady state it
-// allocates nothing. With len(ps) == 0 it returns 0 at once.
+// allocates nothing. With len(ps) == 0 it returns 0 at once, even while
+// another call is receiving (or the error of a closed socket or an ended
+// ctx).
 func (u *Socket) ReceiveBatch(ctx context.Context, ps []Packet) (int, error) {
 	return u.s.receiveBatch(ctx, ps)
 }
@@ -104,7 +106,8 @@ func (u *Socket) ReceiveBatch(ctx context.Context, ps []Packet) (int, error) {
 // SendBatch sends ps[i].Data to ps[i].Addr for each entry, in order, with as
 // few system calls as the system allows (sendmmsg on Linux). It returns how
 // many datagrams were sent: len(ps) with a nil error, fewer with the error
-// that stopped it. In steady state it allocates nothing.
+// that stopped it. In steady state it allocates nothing. With len(ps) == 0
+// it returns 0 at once, like ReceiveBatch.
 func (u *Socket) SendBatch(ctx context.Context, ps []Packet) (int, error) {
 	return u.s.sendBatch(ctx, ps)
 }
