@@ -358,6 +358,9 @@ func (d *dgram) receive(ctx context.Context) ([]byte, string, error) {
 // sendTo sends data as one datagram: to path on an unconnected socket, to the
 // peer on a connected one (path is then "").
 func (d *dgram) sendTo(ctx context.Context, data []byte, path string) error {
+	if d.closed.Load() || d.wclosed.Load() {
+		return dgramFail("send", stream.ErrClosed) // whatever the arguments
+	}
 	var to *net.UnixAddr
 	if d.remote == nil {
 		if err := checkPath(path); err != nil {
@@ -400,8 +403,12 @@ func (d *dgram) close() error {
 		close(d.closing)
 		d.recv.Close()
 		d.send.Close()
+		// The file goes first: while the socket is bound its inode cannot
+		// be freed, so the identity check in remove cannot match another
+		// file that reused the inode number.
+		rerr := d.file.remove()
 		err := d.conn.Close()
-		if rerr := d.file.remove(); err == nil {
+		if err == nil {
 			err = rerr
 		}
 		if err != nil {

@@ -347,6 +347,8 @@ func TestDatagramCloseWakesAndStops(t *testing.T) {
 	}
 	require.ErrorIs(t, client.Send(context.Background(), nil), stream.ErrClosed)
 	require.ErrorIs(t, server.SendTo(context.Background(), nil, "/x"), stream.ErrClosed)
+	require.ErrorIs(t, server.SendTo(context.Background(), nil, ""), stream.ErrClosed,
+		"a closed socket says so whatever the arguments")
 }
 
 func TestDatagramCloseWrite(t *testing.T) {

@@ -108,8 +108,10 @@ func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 func (l *Listener) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.closed)
+		// The file goes first, as for datagram sockets: see dgram.close.
+		rerr := l.file.remove()
 		err := l.ln.Close()
-		if rerr := l.file.remove(); err == nil {
+		if err == nil {
 			err = rerr
 		}
 		if err != nil {

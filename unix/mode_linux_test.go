@@ -72,3 +72,22 @@ func TestWithModeHoldsFromBind(t *testing.T) {
 		})
 	}
 }
+
+// TestSocketFileReplacedAfterBind: a file put in place of the socket file
+// between bind and the mode being applied is neither chmodded nor removed,
+// and the call fails saying so.
+func TestSocketFileReplacedAfterBind(t *testing.T) {
+	path := sockPath(t)
+	restore := unix.SetBindHook(func(p string) {
+		if p == path {
+			require.NoError(t, os.Remove(p))
+			require.NoError(t, os.WriteFile(p, []byte("theirs"), 0o644))
+		}
+	})
+	defer restore()
+	_, err := unix.Listen(context.Background(), path, unix.WithMode(0o600))
+	require.ErrorContains(t, err, "replaced by a regular file")
+	fi, err := os.Lstat(path)
+	require.NoError(t, err, "the file that replaced the socket is left alone")
+	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
+}

@@ -78,8 +78,15 @@ func bindPath(ctx context.Context, cfg *config, network, path string, bind func(
 	if err != nil {
 		return nil, err
 	}
+	if info.Mode().Type() != os.ModeSocket {
+		// Replaced between bind and Lstat: not ours to chmod or remove.
+		return nil, fmt.Errorf("socket file replaced by %s right after bind", describeMode(info.Mode()))
+	}
 	f := &socketFile{path: path, info: info}
-	if cfg.modeSet {
+	// Chmod follows a symbolic link that may have replaced the socket
+	// since; on Linux the mode is usually right already (see presetMode)
+	// and the call is skipped.
+	if cfg.modeSet && info.Mode().Perm() != cfg.mode {
 		if err := os.Chmod(path, cfg.mode); err != nil {
 			return f, err // the caller unbinds and removes f
 		}
