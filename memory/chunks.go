@@ -40,7 +40,7 @@ type chunk[T any] struct {
 // maxChunkLen] items.
 const (
 	chunkBytes  = 4 << 10
-	minChunkLen = 8
+	minChunkLen = 1 // items of 4 KiB and more: a chunk each
 	maxChunkLen = 1024
 )
 

@@ -312,7 +312,7 @@ func (st *objectState[T]) offer(s *SendStream[T], item T) (peer *waiter[T], done
 		return nil, true, nil
 	}
 	if st.buf.len() < st.max {
-		st.buf.push(item)
+		st.buf.push(item, st.max)
 		return nil, true, nil
 	}
 	return nil, false, nil
@@ -336,7 +336,7 @@ func (st *objectState[T]) take(r *ReceiveStream[T]) (item T, peer *waiter[T], do
 		item = st.buf.pop()
 		// A slot is free: the longest-waiting sender's item moves in.
 		if peer = st.senders.popLive("send"); peer != nil {
-			st.buf.push(peer.item)
+			st.buf.push(peer.item, st.max)
 			peer.settle(nil)
 		}
 		return item, peer, true, nil

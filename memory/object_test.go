@@ -576,7 +576,7 @@ func TestRingWrapsAndGrowsInOrder(t *testing.T) {
 	// Grow and wrap around repeatedly with an uneven rhythm.
 	for round := range 50 {
 		for range (round * 37) % 300 {
-			r.push(next)
+			r.push(next, 1<<20)
 			next++
 		}
 		for range min(r.len(), (round*53)%280) {
@@ -614,16 +614,19 @@ func TestChunkQueueKeepsOrder(t *testing.T) {
 	assert.LessOrEqual(t, q.chunks(), 1, "an empty queue holds more than one chunk")
 }
 
-// An idle stream keeps no chunk of a large type.
+// An idle stream keeps no chunk of a large type (one item per chunk, more
+// than chunkBytes).
 func TestChunkQueueLetsLargeChunksGo(t *testing.T) {
-	var q chunkQueue[[1 << 10]byte]
-	q.push([1 << 10]byte{1})
-	q.push([1 << 10]byte{2})
+	type large = [8 << 10]byte
+	var q chunkQueue[large]
+	q.push(large{1})
+	q.push(large{2})
+	assert.Equal(t, 2, q.chunks())
 	assert.Equal(t, byte(1), q.pop()[0])
 	assert.Equal(t, 1, q.chunks())
 	assert.Equal(t, byte(2), q.pop()[0])
 	assert.Zero(t, q.chunks())
-	q.push([1 << 10]byte{3})
+	q.push(large{3})
 	assert.Equal(t, byte(3), q.pop()[0])
 
 	var small chunkQueue[int]
@@ -636,7 +639,28 @@ func TestChunkLen(t *testing.T) {
 	assert.Equal(t, 512, chunkLen[int]())
 	assert.Equal(t, maxChunkLen, chunkLen[struct{}]())
 	assert.Equal(t, maxChunkLen, chunkLen[byte]())
-	assert.Equal(t, minChunkLen, chunkLen[[1 << 10]byte]())
+	assert.Equal(t, 4, chunkLen[[1 << 10]byte]())
+	assert.Equal(t, minChunkLen, chunkLen[[64 << 10]byte]())
+	assert.Equal(t, 1, minChunkLen, "a large item is not stored beside empty room for more")
+}
+
+// TestRingStaysWithinLimit: a bounded stream's storage never passes the
+// next power of two at or above its limit, however few items that is.
+func TestRingStaysWithinLimit(t *testing.T) {
+	for limit, want := range map[int]int{1: 1, 3: 4, 5: 8, 8: 8, 9: 16, 100: 128} {
+		s, r := NewObjectStream[[256]byte](limit)
+		for range limit {
+			require.NoError(t, s.TrySend([256]byte{}))
+		}
+		assert.Len(t, s.st.buf.items, want, "limit %d", limit)
+		require.ErrorIs(t, s.TrySend([256]byte{}), stream.ErrWouldBlock)
+		for range limit {
+			_, err := r.TryReceive()
+			require.NoError(t, err)
+		}
+		s.Close()
+		r.Close()
+	}
 }
 
 func TestChunkQueueReusesItsStorage(t *testing.T) {

@@ -340,6 +340,31 @@ func TestBytePipeCloseWakesBlockedPeerSender(t *testing.T) {
 	require.ErrorIs(t, await(t, sent), stream.ErrBroken)
 }
 
+// TestReceiverGivingUpAsItsEndCloses: a Receive whose ctx ends while its end
+// is being closed must not move a blocked peer Send's bytes into the closed
+// end's ring, where they would count as sent (the Send would return nil
+// instead of ErrBroken). The blocked Send is set up directly, so that the
+// order of the two wake-ups is the test's, not the scheduler's.
+func TestReceiverGivingUpAsItsEndCloses(t *testing.T) {
+	a, b := NewBytePipe(4)
+	defer b.Close()
+	h := a.in
+	p := []byte("0123456789")
+	h.mu.Lock()
+	k := h.write(p)
+	h.pending, h.sendWaiting = p[k:], true // b's Send, blocked on the rest
+	h.mu.Unlock()
+
+	require.NoError(t, a.Close())
+	h.giveUpReceive() // a's Receive, woken by its ctx rather than by Close
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	assert.Len(t, h.pending, len(p)-k, "bytes moved into a closed end's ring")
+	assert.True(t, h.sendWaiting, "the Send was told everything went")
+	require.ErrorIs(t, h.sendError(), stream.ErrBroken)
+	assert.Nil(t, h.buf, "a closed reader's ring is released")
+}
+
 var errTornDown = errors.New("transport torn down")
 
 func TestCloseWithError(t *testing.T) {

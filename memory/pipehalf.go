@@ -23,7 +23,7 @@ import (
 // then buffers what it did not take, as above, even when it gives up.
 type pipeHalf struct {
 	mu   sync.Mutex
-	buf  []byte // ring storage, fixed size
+	buf  []byte // ring storage, fixed size; nil once the reader closed
 	r, n int    // read offset and number of buffered bytes
 
 	pending []byte // the unbuffered rest of a blocked Send
@@ -66,19 +66,24 @@ func (h *pipeHalf) receive(ctx context.Context, p []byte) (int, error) {
 		h.recvWaiting = true
 		h.mu.Unlock()
 		if err := sleep(ctx, h.recvWake); err != nil {
-			// The bytes are still where they were: nothing is lost.
-			h.mu.Lock()
-			h.recvWaiting = false
-			// A Send handed over to this call must not wait for the next
-			// one while the ring has room.
-			wakeSender := h.refill()
-			h.mu.Unlock()
-			if wakeSender {
-				signal(h.sendWake)
-			}
+			h.giveUpReceive()
 			return 0, opError("receive", err)
 		}
 		h.mu.Lock()
+	}
+}
+
+// giveUpReceive ends a Receive whose ctx ended while it waited. The bytes
+// are still where they were: nothing is lost.
+func (h *pipeHalf) giveUpReceive() {
+	h.mu.Lock()
+	h.recvWaiting = false
+	// A Send handed over to this call must not wait for the next one
+	// while the ring has room.
+	wakeSender := h.refill()
+	h.mu.Unlock()
+	if wakeSender {
+		signal(h.sendWake)
 	}
 }
 
@@ -163,10 +168,11 @@ func (h *pipeHalf) take(p []byte) int {
 }
 
 // refill moves what fits of a blocked Send's pending bytes into the ring,
-// and reports whether that Send is now complete and must be woken. The
-// caller holds mu.
+// and reports whether that Send is now complete and must be woken. Nothing
+// moves once either end has stopped: the bytes would count as sent into a
+// ring nobody reads. The caller holds mu.
 func (h *pipeHalf) refill() bool {
-	if len(h.pending) > 0 && h.eof == nil {
+	if len(h.pending) > 0 && h.eof == nil && h.gone == nil {
 		h.pending = h.pending[h.write(h.pending):]
 	}
 	if h.sendWaiting && len(h.pending) == 0 {
@@ -238,7 +244,7 @@ func (h *pipeHalf) stopReading(gone error) {
 	if h.gone == nil {
 		h.gone = gone
 	}
-	h.r, h.n = 0, 0
+	h.buf, h.r, h.n = nil, 0, 0 // nothing is buffered for a closed reader
 	h.mu.Unlock()
 	signal(h.recvWake)
 	signal(h.sendWake)

@@ -1,5 +1,7 @@
 package memory
 
+import "math/bits"
+
 // ring is the FIFO buffer of a bounded object stream: a circular slice whose
 // length is a power of two, allocated as items first arrive and grown by
 // doubling, so that a stream with a large limit that never fills costs
@@ -14,15 +16,16 @@ type ring[T any] struct {
 	n     int // number of items
 }
 
-// minRingSize is the size of a ring's first storage.
+// minRingSize is the size of a ring's first storage, unless the stream's
+// limit is smaller.
 const minRingSize = 8
 
 func (r *ring[T]) len() int { return r.n }
 
-// push appends v at the tail.
-func (r *ring[T]) push(v T) {
+// push appends v at the tail of a ring that holds fewer than limit items.
+func (r *ring[T]) push(v T, limit int) {
 	if r.n == len(r.items) {
-		r.resize(max(minRingSize, 2*len(r.items)))
+		r.resize(min(max(minRingSize, 2*len(r.items)), 1<<bits.Len(uint(limit-1))))
 	}
 	r.items[(r.head+r.n)&(len(r.items)-1)] = v
 	r.n++
