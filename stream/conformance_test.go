@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/nettest"
 
+	"github.com/anyio-go/anyio/internal/sockettest"
 	"github.com/anyio-go/anyio/memory"
 	"github.com/anyio-go/anyio/stream"
 	"github.com/anyio-go/anyio/streamtest"
@@ -75,7 +76,19 @@ func TestFromNetConnPipeConformance(t *testing.T) {
 	})
 }
 
+// tcpLoopback makes a pair of FromNetConn streams over a TCP loopback
+// connection.
 func tcpLoopback(t testing.TB) (stream.ByteStream, stream.ByteStream, func()) {
+	return tcpPair(t, false)
+}
+
+// tcpClogged is tcpLoopback with small socket buffers, so that a large Send
+// blocks while the peer does not read.
+func tcpClogged(t testing.TB) (stream.ByteStream, stream.ByteStream, func()) {
+	return tcpPair(t, true)
+}
+
+func tcpPair(t testing.TB, clog bool) (stream.ByteStream, stream.ByteStream, func()) {
 	l, err := nettest.NewLocalListener("tcp")
 	require.NoError(t, err)
 	defer l.Close()
@@ -88,7 +101,11 @@ func tcpLoopback(t testing.TB) (stream.ByteStream, stream.ByteStream, func()) {
 	require.NoError(t, err)
 	b := <-accepted
 	require.NotNil(t, b)
-	return stream.FromNetConn(a), stream.FromNetConn(b), func() { a.Close(); b.Close() }
+	sa, sb := stream.FromNetConn(a), stream.FromNetConn(b)
+	if clog {
+		sockettest.Clog(t, sa, sb)
+	}
+	return sa, sb, func() { a.Close(); b.Close() }
 }
 
 // resetTCP closes s with a TCP reset.
@@ -100,5 +117,5 @@ func resetTCP(s stream.ByteStream) {
 }
 
 func TestFromNetConnTCPConformance(t *testing.T) {
-	streamtest.TestByteStream(t, tcpLoopback, streamtest.ByteStreamOptions{Abort: resetTCP})
+	streamtest.TestByteStream(t, tcpLoopback, streamtest.ByteStreamOptions{Clogged: tcpClogged, Abort: resetTCP})
 }

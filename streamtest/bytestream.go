@@ -356,6 +356,8 @@ func (e *byteEnv) wantClosed(err error, what string) {
 	switch {
 	case !errors.Is(err, stream.ErrClosed):
 		e.t.Errorf("%s: got %v, want stream.ErrClosed", what, errString(err))
+	case !errors.Is(err, net.ErrClosed):
+		e.t.Errorf("%s: got %v, which matches stream.ErrClosed but not net.ErrClosed, as stream.ErrClosed does", what, err)
 	case errors.Is(err, io.EOF) || errors.Is(err, stream.ErrBroken):
 		e.t.Errorf("%s: got %v, want stream.ErrClosed alone, neither io.EOF nor stream.ErrBroken", what, err)
 	}

@@ -34,6 +34,8 @@ func (e *byteEnv) doneContextIsCheckpoint(ctx context.Context, what string) {
 	a, b := e.pair()
 	err := e.call("Send with "+what, func() error { return a.Send(ctx, []byte("y")) })
 	e.wantErr(err, "Send with "+what, ctx.Err())
+	err = e.call("empty Send with "+what, func() error { return a.Send(ctx, nil) })
+	e.wantErr(err, "empty Send with "+what+" (the ctx is checked before anything else)", ctx.Err())
 
 	sent := e.sendAsync(a, []byte("x"))
 	sent = e.letFinish(sent) // a buffering stream now holds "x"; a synchronous one offers it

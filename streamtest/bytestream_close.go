@@ -2,6 +2,7 @@ package streamtest
 
 import (
 	"errors"
+	"time"
 
 	"github.com/anyio-go/anyio/stream"
 )
@@ -113,6 +114,9 @@ func checkCloseAfterBroken(e *byteEnv) {
 	e.wantClosed(err, "Receive on a broken stream after Close")
 }
 
+// closeBound is how long a Close may take when the peer does not read.
+const closeBound = time.Second
+
 // checkCloseBoundedWhenClogged (23): Close returns promptly even with data
 // the peer is not reading, and the peer then sees a prefix of that data and
 // io.EOF or ErrBroken, not a hang.
@@ -129,7 +133,11 @@ func (e *byteEnv) closeWithPendingData(mk func() (a, b stream.ByteStream), what 
 	data := pattern(23, 4<<20)
 	sent := e.sendAsync(a, data)
 	e.settle()
+	start := time.Now()
 	e.call("Close on "+what+" with unread data", a.Close)
+	if d := time.Since(start); d > closeBound {
+		e.t.Errorf("Close on %s with unread data took %v, more than %v: it must not wait for the peer", what, d.Round(time.Millisecond), closeBound)
+	}
 	err := await(e.harness, sent, e.tm.prompt, "a Send blocked by an unread peer, after Close")
 	if err != nil {
 		e.wantClosed(err, "Send woken by Close on "+what)

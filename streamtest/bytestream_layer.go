@@ -138,5 +138,7 @@ func checkLayerTruncation(e *byteEnv) {
 		e.t.Errorf("Receive after the peer's transport vanished without the layer's close returned io.EOF after %d bytes, want stream.ErrBroken: a truncation must not look like a normal end", len(got))
 	case !errors.Is(err, stream.ErrBroken):
 		e.t.Errorf("Receive after the peer's transport vanished: %v, want stream.ErrBroken", err)
+	case len(got) != len(data):
+		e.t.Errorf("received %d of the %d bytes the peer sent whole before its transport vanished, then %v: what arrived must be delivered before the error", len(got), len(data), err)
 	}
 }

@@ -13,11 +13,18 @@ import (
 func checkPeerCloseBreaksSend(e *byteEnv) {
 	a, b := e.pair()
 	e.breakSend(a, b)
-	err := e.call("Send after ErrBroken", func() error { return a.Send(bg, []byte("again")) })
-	if !errors.Is(err, stream.ErrBroken) {
-		e.t.Errorf("Send after a Send returned ErrBroken: got %v, want stream.ErrBroken again (it is sticky)", errString(err))
+	for i := range stickyTries {
+		err := e.call("Send after ErrBroken", func() error { return a.Send(bg, []byte("again")) })
+		if !errors.Is(err, stream.ErrBroken) {
+			e.t.Errorf("Send %d after a Send returned ErrBroken: got %v, want stream.ErrBroken again (it is sticky)", i+1, errString(err))
+			return
+		}
 	}
 }
+
+// stickyTries is how many calls a check makes after a sticky error, each
+// expected to return it again.
+const stickyTries = 10
 
 // checkReceiveAfterLocalClose (25): a Receive on a locally closed end
 // reports ErrClosed, even after the peer's end of stream was seen.

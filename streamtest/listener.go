@@ -119,20 +119,6 @@ func (e *listenerEnv[T]) wantErr(err error, what string, targets ...error) {
 	e.t.Errorf("%s: got %v, want %s", what, errString(err), describe(targets))
 }
 
-// acceptOne dials once and accepts the connection, failing the check when
-// either fails.
-func (e *listenerEnv[T]) acceptOne(l stream.Listener[T], dial func(context.Context) (io.Closer, error), what string) {
-	e.t.Helper()
-	dialled := e.dialAsync(dial)
-	r := await(e.harness, e.acceptAsync(bg, l), e.tm.prompt, what)
-	if r.err != nil || isNil(r.conn) {
-		e.t.Fatalf("%s: Accept returned (%v, %v), want a connection", what, r.conn, r.err)
-	}
-	if err := await(e.harness, dialled, e.tm.prompt, "dial"); err != nil {
-		e.t.Fatalf("%s: dial: %v", what, err)
-	}
-}
-
 // checkAcceptDialled: concurrent Accepts return concurrently dialled
 // connections, one each.
 func checkAcceptDialled[T io.Closer](e *listenerEnv[T]) {
@@ -158,8 +144,8 @@ func checkAcceptDialled[T io.Closer](e *listenerEnv[T]) {
 }
 
 // checkAcceptCancel: an Accept with a done ctx, or one whose ctx is cancelled
-// while it waits, returns the ctx error promptly, and the listener keeps
-// working.
+// while it waits, returns the ctx error promptly, takes no connection, and
+// the listener keeps working.
 func checkAcceptCancel[T io.Closer](e *listenerEnv[T]) {
 	l, dial := e.listener()
 	ctx, cancel := context.WithCancel(bg)
@@ -174,7 +160,21 @@ func checkAcceptCancel[T io.Closer](e *listenerEnv[T]) {
 	r = await(e.harness, blocked, e.tm.prompt, "a blocked Accept after its context was cancelled")
 	e.wantErr(r.err, "cancelled Accept", context.Canceled)
 
-	e.acceptOne(l, dial, "Accept after cancelled Accepts")
+	// A done ctx consumes nothing, not even a connection that is waiting:
+	// the next Accept gets it.
+	dialled := e.dialAsync(dial)
+	e.settle() // let the connection reach the listener (or its dial block until accepted)
+	ctx, cancel = context.WithCancel(bg)
+	cancel()
+	r = await(e.harness, e.acceptAsync(ctx, l), e.tm.prompt, "Accept with a cancelled context and a connection waiting")
+	e.wantErr(r.err, "Accept with an already-cancelled context and a connection waiting", context.Canceled)
+	r = await(e.harness, e.acceptAsync(bg, l), e.tm.prompt, "Accept of a connection that waited through an Accept with a done context")
+	if r.err != nil || isNil(r.conn) {
+		e.t.Fatalf("Accept of a connection dialled before an Accept with a done context: (%v, %v), want that connection", r.conn, r.err)
+	}
+	if err := await(e.harness, dialled, e.tm.prompt, "dial"); err != nil {
+		e.t.Fatalf("dial: %v", err)
+	}
 }
 
 // checkCloseWakesAccept: Close wakes a blocked Accept with ErrClosed.

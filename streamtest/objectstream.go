@@ -319,11 +319,30 @@ func checkObjectReceiverClosed[T any](e *objectEnv[T]) {
 		e.t.Fatalf("%d Sends succeeded after the receiver closed; they must end with stream.ErrBroken", limit)
 	}
 	e.wantErr(res.err, fmt.Sprintf("Send after the receiver closed (after %d succeeded)", res.sent), stream.ErrBroken)
-	err := e.call("Send", func() error { return s.Send(bg, e.item(0)) })
-	e.wantErr(err, "Send after ErrBroken (it is sticky)", stream.ErrBroken)
+	for i := range stickyTries {
+		err := e.call("Send", func() error { return s.Send(bg, e.item(i)) })
+		if !errors.Is(err, stream.ErrBroken) {
+			e.t.Errorf("Send %d after ErrBroken: got %s, want stream.ErrBroken (it is sticky)", i+1, errString(err))
+			break
+		}
+	}
+
+	// A Send already blocked when the receiver closes is woken with it.
+	s, r = e.pair()
+	p, ok := e.blockedSend(s, 0, 10_000)
+	if !ok {
+		e.t.Logf("Send never blocked; no blocked Send to break")
+		return
+	}
+	if err := e.call("Close", r.Close); err != nil {
+		e.t.Errorf("receiver Close with a Send blocked: %v", err)
+	}
+	err := await(e.harness, p.done, e.tm.prompt, "a blocked Send after the receiver closed")
+	e.wantErr(err, "blocked Send when the receiver closed", stream.ErrBroken)
 }
 
-// checkObjectUseAfterClose: calls on a closed end return ErrClosed.
+// checkObjectUseAfterClose: calls on a closed end return ErrClosed, even
+// with items sent to it that it had not received.
 func checkObjectUseAfterClose[T any](e *objectEnv[T]) {
 	s, r := e.pair()
 	if err := e.call("Close", s.Close); err != nil {
@@ -335,6 +354,16 @@ func checkObjectUseAfterClose[T any](e *objectEnv[T]) {
 	}
 	_, err := e.recvPrompt(bg, r, "Receive after Close")
 	e.wantErr(err, "Receive after Close", stream.ErrClosed)
+
+	s, r = e.pair()
+	sent := e.sendItems(s, 0, 1, false)
+	e.settle() // a buffering stream holds the item now; another may be offering it
+	if err := e.call("Close", r.Close); err != nil {
+		e.t.Errorf("receiver Close with an item unread: %v", err)
+	}
+	_, err = e.recvPrompt(bg, r, "Receive after Close with an item unread")
+	e.wantErr(err, "Receive after Close with an item unread (a closed end hands out nothing)", stream.ErrClosed)
+	await(e.harness, sent, e.tm.prompt, "a Send to a receiver that closed") // delivered or broken: either is fine
 }
 
 // checkObjectCloseIdempotent: Close after Close, and concurrent Closes,
@@ -547,4 +576,16 @@ func checkObjectCloseWrite[T any](e *objectEnv[T]) {
 		e.t.Errorf("second CloseWrite: %v, want nil", err)
 	}
 	e.wantErr(e.call("Send after CloseWrite", func() error { return cw.Send(bg, e.item(9)) }), "Send after CloseWrite", stream.ErrClosed)
+	if back, ok := r.(stream.ObjectStream[T]); ok {
+		// CloseWrite ends one direction only: the other still carries items.
+		sentBack := async(e.harness, func() error { return back.Send(bg, e.item(7)) })
+		e.expectItem(cw, 7, "Receive on the end that called CloseWrite")
+		if err := await(e.harness, sentBack, e.tm.prompt, "Send towards the end that called CloseWrite"); err != nil {
+			e.t.Errorf("Send towards the end that called CloseWrite: %v", err)
+		}
+	}
+	if err := e.call("Close", cw.Close); err != nil {
+		e.t.Errorf("Close after CloseWrite: %v", err)
+	}
+	e.wantErr(e.call("CloseWrite after Close", cw.CloseWrite), "CloseWrite after Close", stream.ErrClosed)
 }

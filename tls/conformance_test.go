@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/anyio-go/anyio/internal/sockettest"
 	"github.com/anyio-go/anyio/memory"
 	"github.com/anyio-go/anyio/stream"
 	"github.com/anyio-go/anyio/streamtest"
@@ -57,6 +58,16 @@ func (c *conformance) overMemory(size int) streamtest.MakeByteStreams {
 
 // overTCP makes pairs over loopback TCP connections.
 func (c *conformance) overTCP(t testing.TB) (stream.ByteStream, stream.ByteStream, func()) {
+	return c.tcpPair(t, false)
+}
+
+// overTCPClogged is overTCP with small socket buffers, so that a large Send
+// blocks while the peer does not read.
+func (c *conformance) overTCPClogged(t testing.TB) (stream.ByteStream, stream.ByteStream, func()) {
+	return c.tcpPair(t, true)
+}
+
+func (c *conformance) tcpPair(t testing.TB, clog bool) (stream.ByteStream, stream.ByteStream, func()) {
 	ctx := context.Background()
 	l, err := tcp.Listen(ctx, "127.0.0.1:0")
 	require.NoError(t, err)
@@ -73,6 +84,9 @@ func (c *conformance) overTCP(t testing.TB) (stream.ByteStream, stream.ByteStrea
 	require.NoError(t, err)
 	b := <-accepted
 	require.NotNil(t, b)
+	if clog {
+		sockettest.Clog(t, a, b)
+	}
 	x, y := c.layer(t, a, b)
 	return x, y, func() { a.Close(); b.Close() }
 }
@@ -107,6 +121,6 @@ func TestConformanceMemoryLenient(t *testing.T) {
 func TestConformanceTCP(t *testing.T) {
 	c := newConformance(t, ctls.VersionTLS13)
 	opts := c.options()
-	opts.Clogged = nil
+	opts.Clogged = c.overTCPClogged
 	streamtest.TestByteStream(t, c.overTCP, opts)
 }
