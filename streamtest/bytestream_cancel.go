@@ -102,6 +102,9 @@ func checkCancelBlockedReceive(e *byteEnv) {
 	sent := e.sendAsync(a, []byte("after"))
 	e.expectData(b, []byte("after"), "Receive after a cancelled Receive")
 	e.wantNil(await(e.harness, sent, e.tm.prompt, "Send"), "Send")
+	cancelLatency(e.harness, "a blocked Receive", func(ctx context.Context) <-chan recvResult {
+		return e.recvAsync(ctx, b, make([]byte, 8))
+	})
 }
 
 // checkCancelBlockedSend (41): cancelling a blocked Send returns the ctx

@@ -159,6 +159,9 @@ func checkAcceptCancel[T io.Closer](e *listenerEnv[T]) {
 	cancel()
 	r = await(e.harness, blocked, e.tm.prompt, "a blocked Accept after its context was cancelled")
 	e.wantErr(r.err, "cancelled Accept", context.Canceled)
+	cancelLatency(e.harness, "a blocked Accept", func(ctx context.Context) <-chan acceptResult[T] {
+		return e.acceptAsync(ctx, l)
+	})
 
 	// A done ctx consumes nothing, not even a connection that is waiting:
 	// the next Accept gets it.

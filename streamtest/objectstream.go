@@ -431,6 +431,9 @@ func checkObjectCancelBlockedReceive[T any](e *objectEnv[T]) {
 	if err := await(e.harness, sent, e.tm.prompt, "Send"); err != nil {
 		e.t.Errorf("Send: %v", err)
 	}
+	cancelLatency(e.harness, "a blocked Receive", func(ctx context.Context) <-chan error {
+		return async(e.harness, func() error { _, err := e.recv(ctx, r); return err })
+	})
 }
 
 // checkObjectCancelBlockedSend: cancelling a blocked Send returns the ctx

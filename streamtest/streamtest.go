@@ -21,7 +21,9 @@
 // hangs fails, its streams are closed to release it, and the test goes on.
 // Calls that must return "promptly" get two seconds, generous enough for a
 // loaded machine running the race detector; a deadline must never fire
-// early. Data is seeded pseudo-random, so failures repeat. Run the suites
+// early. A blocked call whose context is cancelled must return within 50 ms
+// (the median of five tries), so that waiting on the context, not polling
+// it, is what passes. Data is seeded pseudo-random, so failures repeat. Run the suites
 // with -race: several checks (RacyRead, RacyWrite, ConcurrentMethods) look
 // for data races, which only the race detector reports.
 package streamtest

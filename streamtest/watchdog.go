@@ -1,8 +1,10 @@
 package streamtest
 
 import (
+	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -317,5 +319,37 @@ func waitFor(ch <-chan struct{}, d time.Duration) bool {
 		return true
 	case <-timer.C:
 		return false
+	}
+}
+
+// Cancellation latency: a call blocked on a ctx must return as soon as the
+// ctx ends, by waiting on it rather than polling it. The median of a few
+// samples keeps one scheduling hiccup on a loaded machine from failing a
+// check, while a call that notices late every time does.
+const (
+	cancelSamples = 5
+	cancelBound   = 50 * time.Millisecond
+)
+
+// cancelLatency starts a call with start, which runs it on a harness
+// goroutine with ctx and delivers its outcome; cancels ctx once the call has
+// had the settle delay to block; and times its return. It does so
+// cancelSamples times and fails the check when the median is above
+// cancelBound. The outcomes are not inspected: other checks do that.
+func cancelLatency[R any](h *harness, what string, start func(ctx context.Context) <-chan R) {
+	h.t.Helper()
+	var took []time.Duration
+	for range cancelSamples {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := start(ctx)
+		h.settle()
+		t0 := time.Now()
+		cancel()
+		await(h, done, h.tm.prompt, what+" after its context was cancelled")
+		took = append(took, time.Since(t0))
+	}
+	slices.Sort(took)
+	if median := took[len(took)/2]; median > cancelBound {
+		h.t.Errorf("%s took a median %v to return once its context was cancelled (samples %v), more than %v: it must wait on ctx.Done, not poll or notice late", what, median.Round(time.Millisecond), took, cancelBound)
 	}
 }
