@@ -90,6 +90,7 @@ var byteChecks = []byteCheck{
 	{"LayerTruncation", checkLayerTruncation},
 	{"PeerClosedBeforeFirstCall", checkPeerClosedBeforeFirstCall},
 	{"NetConnCloseError", checkNetConnCloseError},
+	{"Attributes", checkAttributes},
 }
 
 // byteConfig is what one orientation of TestByteStream runs with.

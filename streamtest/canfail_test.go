@@ -222,6 +222,47 @@ func (s closedIsBroken) Receive(ctx context.Context, p []byte) (int, error) {
 	return n, err
 }
 
+// answersAnything claims every attribute, with a value of the wrong kind.
+type answersAnything struct{ *memory.BytePipeEnd }
+
+func (answersAnything) Extra(any) (any, bool) { return "anything", true }
+
+// cancelsLate notices a cancelled ctx only after a while, as a stream that
+// polls its context would.
+type cancelsLate struct{ *memory.BytePipeEnd }
+
+func (s cancelsLate) Receive(ctx context.Context, p []byte) (int, error) {
+	n, err := s.BytePipeEnd.Receive(ctx, p)
+	if errors.Is(err, context.Canceled) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	return n, err
+}
+
+// brokenOnce forgets, on every other Send, that the stream is broken.
+type brokenOnce struct {
+	*memory.BytePipeEnd
+	n *atomic.Int64
+}
+
+func (s brokenOnce) Send(ctx context.Context, p []byte) error {
+	err := s.BytePipeEnd.Send(ctx, p)
+	if errors.Is(err, stream.ErrBroken) && s.n.Add(1)%2 == 0 {
+		return nil
+	}
+	return err
+}
+
+// emptySendIgnoresContext lets an empty Send through whatever its ctx.
+type emptySendIgnoresContext struct{ *memory.BytePipeEnd }
+
+func (s emptySendIgnoresContext) Send(ctx context.Context, p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	return s.BytePipeEnd.Send(ctx, p)
+}
+
 func TestByteChecksCatchBrokenStreams(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -245,6 +286,14 @@ func TestByteChecksCatchBrokenStreams(t *testing.T) {
 			[]string{"NoEarlyTimeout"}},
 		{"ClosedIsBroken", func(e *memory.BytePipeEnd) stream.ByteStream { return closedIsBroken{e} },
 			[]string{"UseAfterClose", "CloseWakesReceive", "ReceiveAfterLocalClose"}},
+		{"AnswersAnything", func(e *memory.BytePipeEnd) stream.ByteStream { return answersAnything{e} },
+			[]string{"Attributes"}},
+		{"CancelsLate", func(e *memory.BytePipeEnd) stream.ByteStream { return cancelsLate{e} },
+			[]string{"CancelBlockedReceive"}},
+		{"BrokenNotSticky", func(e *memory.BytePipeEnd) stream.ByteStream { return brokenOnce{e, new(atomic.Int64)} },
+			[]string{"PeerCloseBreaksSend"}},
+		{"EmptySendIgnoresContext", func(e *memory.BytePipeEnd) stream.ByteStream { return emptySendIgnoresContext{e} },
+			[]string{"AlreadyCancelled"}},
 	}
 	for _, tc := range cases {
 		for _, name := range tc.checks {

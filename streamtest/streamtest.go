@@ -14,7 +14,9 @@
 // (including nettest's BasicIO, PingPong, RacyRead and RacyWrite), the busy
 // rule, local close, peer close and broken streams, half-close, context
 // cancellation and deadlines, concurrency, layered streams over a
-// fault-injecting transport, and the net.Conn adapter. TestObjectStream and
+// fault-injecting transport, the net.Conn adapter, and attributes (an
+// unknown one is not found; each end's local address is the other's remote
+// one). TestObjectStream and
 // TestListener check the object-stream and listener contracts.
 //
 // Each check runs on a goroutine of its own under a watchdog: a check that
