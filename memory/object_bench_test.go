@@ -96,16 +96,7 @@ func benchChanSelectSPSC(b *testing.B, size int) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for {
-			select {
-			case _, ok := <-ch:
-				if !ok {
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
-		}
+		drainSelect(ctx, ch)
 	}()
 	for i := range b.N {
 		select {
@@ -116,6 +107,21 @@ func benchChanSelectSPSC(b *testing.B, size int) {
 	}
 	close(ch)
 	<-done
+}
+
+// drainSelect receives from ch until it is closed or ctx ends, selecting
+// on both for every item, as a ctx-aware channel consumer must.
+func drainSelect(ctx context.Context, ch <-chan int) {
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // BenchmarkMPMC moves b.N ints from 4 producers to 4 consumers through a
@@ -196,18 +202,7 @@ func BenchmarkMPMC(b *testing.B) {
 		ch := make(chan int, size)
 		var recv sync.WaitGroup
 		for range consumers {
-			recv.Go(func() {
-				for {
-					select {
-					case _, ok := <-ch:
-						if !ok {
-							return
-						}
-					case <-ctx.Done():
-						return
-					}
-				}
-			})
+			recv.Go(func() { drainSelect(ctx, ch) })
 		}
 		b.ResetTimer()
 		var send sync.WaitGroup

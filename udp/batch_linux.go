@@ -193,6 +193,7 @@ type zoneCache struct {
 // renamed, or its number reused.
 const zoneCacheTTL = time.Minute
 
+// name returns the zone name of scope index.
 func (z *zoneCache) name(index int) string {
 	if index == z.index && z.zone != "" && time.Since(z.at) < zoneCacheTTL {
 		return z.zone

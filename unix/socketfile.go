@@ -58,8 +58,9 @@ type socketFile struct {
 // "unixgram") to path. When path is taken by a stale socket file (one that
 // nobody is bound to any more) it removes the file and binds again; anything
 // else at path is an error saying what is there. It applies the file mode
-// option (on Linux the socket already carries it, see presetMode) and returns the file made, nil for an abstract name. When bind
-// succeeded but a later step failed, it returns the file with the error.
+// option (on Linux the socket already carries it, see presetMode) and
+// returns the file made, nil for an abstract name. When bind succeeded but
+// a later step failed, it returns the file with the error.
 func bindPath(ctx context.Context, cfg *config, network, path string, bind func() error) (*socketFile, error) {
 	err := bind()
 	if err != nil && !isAbstract(path) && errors.Is(err, syscall.EADDRINUSE) {
